@@ -1,0 +1,5 @@
+import sys
+
+from ctmpl.cli import main
+
+sys.exit(main())

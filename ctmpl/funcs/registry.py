@@ -1,0 +1,81 @@
+"""One registry of template functions, shared by the Jinja2 and Go-template front ends.
+
+Functions take consul-template's argument order: in a Go pipeline the piped value is the
+*last* argument, so the Jinja2 filter form ``value | f(a, b)`` calls ``f(a, b, value)``.
+Functions that need the render in progress call :func:`ctmpl.template.context.current`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ctmpl.errors import CtmplError
+
+Impl = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFunction:
+    name: str
+    impl: Impl
+    #: Offered as a Jinja2 filter (value piped in as the last argument) as well as a global.
+    filter: bool = True
+    #: One-line description, for ``docs/functions.md`` and ``-h``-style listings.
+    summary: str = ""
+
+
+class Registry:
+    """Name -> function. Registration order is kept for listings."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, TemplateFunction] = {}
+
+    def register(
+        self, name: str | None = None, *, filter: bool = True, summary: str = ""
+    ) -> Callable[[Impl], Impl]:
+        def decorate(impl: Impl) -> Impl:
+            key = name or impl.__name__
+            doc = summary or (impl.__doc__ or "").strip().splitlines()[0:1]
+            text = doc if isinstance(doc, str) else (doc[0] if doc else "")
+            self.add(TemplateFunction(key, impl, filter, text))
+            return impl
+
+        return decorate
+
+    def add(self, function: TemplateFunction) -> None:
+        if function.name in self._functions:
+            raise ValueError(f"template function {function.name!r} registered twice")
+        self._functions[function.name] = function
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def __getitem__(self, name: str) -> TemplateFunction:
+        return self._functions[name]
+
+    def __iter__(self) -> Iterator[TemplateFunction]:
+        return iter(self._functions.values())
+
+    def names(self) -> list[str]:
+        return list(self._functions)
+
+    def without(self, denylist: Iterable[str]) -> Registry:
+        """A copy in which functions matching any glob of ``denylist`` raise when called."""
+        patterns = list(denylist)
+        copy = Registry()
+        for function in self:
+            if any(fnmatch.fnmatchcase(function.name, p) for p in patterns):
+                copy.add(TemplateFunction(function.name, _disabled(function.name), function.filter))
+            else:
+                copy.add(function)
+        return copy
+
+
+def _disabled(name: str) -> Impl:
+    def disabled(*_args: Any, **_kwargs: Any) -> Any:
+        raise CtmplError(f"function {name!r} is disabled by function_denylist")
+
+    return disabled

@@ -1,0 +1,170 @@
+"""The Renderer: bytes in, file out, never a partial file.
+
+Same bytes as the destination -> nothing is written. Otherwise the text is staged in a
+temporary file in the destination's directory, fsynced, given the old file's mode and owner
+(or the configured ones), optionally checked, and renamed over the destination.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ctmpl.errors import RenderError
+
+DEFAULT_PERMS = 0o644
+DIR_PERMS = 0o755
+
+#: Called with the staged file's path before it replaces the destination; raising stops it.
+Check = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """``changed`` is False when the destination already held exactly these bytes."""
+
+    path: str
+    changed: bool
+
+
+def read_current(path: str) -> bytes | None:
+    """The destination's bytes, or None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot read the current file: {exc.strerror}") from None
+
+
+def write_atomic(
+    path: str,
+    content: bytes,
+    *,
+    perms: int | None = None,
+    create_dirs: bool = True,
+    backup: bool = False,
+    uid: int | None = None,
+    gid: int | None = None,
+    check: Check | None = None,
+) -> WriteResult:
+    """Make ``path`` hold ``content`` atomically; raise RenderError leaving it untouched."""
+    current = read_current(path)
+    if current == content and perms is None and uid is None and gid is None:
+        return WriteResult(path, changed=False)
+    if current == content:
+        st = os.stat(path)
+        if (
+            (perms is None or stat.S_IMODE(st.st_mode) == perms)
+            and (uid is None or st.st_uid == uid)
+            and (gid is None or st.st_gid == gid)
+        ):
+            return WriteResult(path, changed=False)
+
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        if not create_dirs:
+            raise RenderError(f"{path}: parent directory {parent} is missing")
+        try:
+            os.makedirs(parent, mode=DIR_PERMS, exist_ok=True)
+        except OSError as exc:
+            raise RenderError(f"{path}: cannot create {parent}: {exc.strerror}") from None
+
+    try:
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise RenderError(f"{path}: {exc.strerror}") from None
+
+    mode = perms
+    if mode is None:
+        mode = stat.S_IMODE(existing.st_mode) if existing is not None else DEFAULT_PERMS
+
+    staged = _stage(path, parent, content, mode)
+    try:
+        _chown(staged, existing, uid, gid)
+        if check is not None:
+            check(staged)
+        if backup and existing is not None:
+            _backup(path)
+        os.replace(staged, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        if isinstance(exc, OSError):
+            raise RenderError(f"{path}: cannot replace the file: {exc.strerror}") from None
+        raise
+    _fsync_dir(parent)
+    return WriteResult(path, changed=True)
+
+
+def _stage(path: str, parent: str, content: bytes, mode: int) -> str:
+    try:
+        fd, staged = tempfile.mkstemp(
+            dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise RenderError(
+            f"{path}: cannot create a temporary file in {parent}: {exc.strerror}"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(staged, mode)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror
+        raise RenderError(f"{path}: cannot write the new content: {reason}") from None
+    return staged
+
+
+def _chown(staged: str, existing: os.stat_result | None, uid: int | None, gid: int | None) -> None:
+    want_uid = uid if uid is not None else (existing.st_uid if existing else -1)
+    want_gid = gid if gid is not None else (existing.st_gid if existing else -1)
+    if want_uid == -1 and want_gid == -1:
+        return
+    try:
+        os.chown(staged, want_uid, want_gid)
+    except PermissionError:
+        if uid is not None or gid is not None:
+            raise
+        # Keeping the old owner is best effort when running unprivileged.
+
+
+def _backup(path: str) -> None:
+    target = f"{path}.bak"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
+    os.link(path, target)
+
+
+def _fsync_dir(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def unified_diff(path: str, old: bytes | None, new: bytes) -> str:
+    """A unified diff of the destination's current bytes against the rendered ones."""
+    old_lines = (old or b"").decode("utf-8", errors="replace").splitlines(keepends=True)
+    new_lines = new.decode("utf-8", errors="replace").splitlines(keepends=True)
+    label_old = path if old is not None else "/dev/null"
+    lines = difflib.unified_diff(old_lines, new_lines, fromfile=label_old, tofile=path)
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -1,0 +1,120 @@
+"""Jinja2 front end: a sandboxed environment exposing the shared function registry."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import jinja2
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
+from jinja2.sandbox import SandboxedEnvironment
+
+from ctmpl.errors import CtmplError, TemplateError
+from ctmpl.funcs.registry import Registry
+from ctmpl.template.context import RenderContext, RenderResult, activate
+
+# Filters of Jinja2 itself keep their meaning when a ctmpl function has the same name;
+# the ctmpl function stays reachable as a global (``join(",", xs)``).
+JINJA_FILTERS = frozenset(DEFAULT_FILTERS)
+
+
+def _as_filter(impl: Any) -> Any:
+    def piped(value: Any, *args: Any) -> Any:
+        return impl(*args, value)
+
+    piped.__name__ = getattr(impl, "__name__", "filter")
+    piped.__doc__ = getattr(impl, "__doc__", None)
+    return piped
+
+
+def build_environment(
+    registry: Registry, *, left: str | None = None, right: str | None = None
+) -> SandboxedEnvironment:
+    """The sandboxed environment every Jinja2 template renders in.
+
+    ``trim_blocks``/``lstrip_blocks`` are on so that ``{% for %}`` lines do not leave blank
+    lines in configuration files; undefined variables are errors.
+    """
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"],
+        variable_start_string=left or "{{",
+        variable_end_string=right or "}}",
+    )
+    for function in registry:
+        env.globals[function.name] = function.impl
+        if function.filter and function.name not in JINJA_FILTERS:
+            env.filters[function.name] = _as_filter(function.impl)
+    return env
+
+
+class JinjaTemplate:
+    """A parsed Jinja2 template; rendering is pure apart from the functions it calls."""
+
+    syntax = "jinja"
+
+    def __init__(
+        self,
+        name: str,
+        text: str,
+        registry: Registry,
+        *,
+        left: str | None = None,
+        right: str | None = None,
+    ) -> None:
+        self.name = name
+        self.environment = build_environment(registry, left=left, right=right)
+        try:
+            self._template = self.environment.from_string(text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(exc.message or "syntax error", name, exc.lineno) from None
+        # Error line numbers are reported against this name.
+        self._template.name = name
+        self._template.filename = f"<template {name}>"
+
+    def render(self, ctx: RenderContext) -> RenderResult:
+        with activate(ctx):
+            try:
+                text = self._template.render()
+                error: CtmplError | None = None
+            except Exception as exc:
+                text = None
+                error = self._explain(exc)
+        if error is not None and ctx.missing:
+            # An error while data is still missing usually comes from the empty values of
+            # the first pass (``service("x")[0]``); wait for the data instead.
+            error = None
+        return RenderResult(
+            text=text if not ctx.missing else None,
+            used=frozenset(ctx.used),
+            missing=frozenset(ctx.missing),
+            error=error,
+        )
+
+    def _explain(self, exc: Exception) -> TemplateError:
+        line = _template_line(exc.__traceback__, self._template.filename)
+        if isinstance(exc, jinja2.UndefinedError):
+            reason = f"undefined: {exc.message}"
+        elif isinstance(exc, jinja2.exceptions.SecurityError):
+            reason = f"not allowed in a template: {exc}"
+        elif isinstance(exc, TemplateError):
+            return exc
+        elif isinstance(exc, CtmplError):
+            reason = str(exc)
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        return TemplateError(reason, self.name, line)
+
+
+def _template_line(tb: types.TracebackType | None, filename: str | None) -> int | None:
+    """The template line of the innermost traceback frame that belongs to the template."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
