@@ -1,0 +1,41 @@
+"""Logging to stderr in consul-template's shape: ``<time> [LEVEL] (component) message``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+TRACE = 5
+_LEVELS = {
+    "trace": TRACE,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "err": logging.ERROR,
+}
+_NAMES = {TRACE: "TRACE", logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARN"}
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        millis = int(record.msecs)
+        level = _NAMES.get(record.levelno, "ERR")
+        component = record.name.removeprefix("ctmpl.") if record.name != "ctmpl" else "cli"
+        return f"{stamp}.{millis:03d}Z [{level}] ({component}) {record.getMessage()}"
+
+
+def level_number(name: str) -> int:
+    return _LEVELS[name.lower()]
+
+
+def setup_logging(level: str, stream: object = None) -> None:
+    """Send ctmpl's log records at ``level`` and above to stderr."""
+    logging.addLevelName(TRACE, "TRACE")
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger("ctmpl")
+    root.handlers[:] = [handler]
+    root.setLevel(level_number(level))
+    root.propagate = False
