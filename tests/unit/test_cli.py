@@ -54,7 +54,9 @@ def test_token_file(tmp_path: Path) -> None:
 
 
 def test_repeatable_templates_and_booleans() -> None:
-    config = _config(["-template", "in:out", "-template", "in2:out2:cmd", "-once", "-dry=true", "-diff"])
+    config = _config(
+        ["-template", "in:out", "-template", "in2:out2:cmd", "-once", "-dry=true", "-diff"]
+    )
     assert [t.source for t in config.templates] == ["in", "in2"]
     assert config.templates[1].command == "cmd"
     assert config.once and config.dry and config.diff

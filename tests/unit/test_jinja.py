@@ -58,6 +58,8 @@ def test_sandbox_blocks_python_internals() -> None:
 
 
 def test_custom_delimiters() -> None:
-    template = JinjaTemplate("d.j2", "[[ env('A') ]] {{ raw }}", default_registry(), left="[[", right="]]")
+    template = JinjaTemplate(
+        "d.j2", "[[ env('A') ]] {{ raw }}", default_registry(), left="[[", right="]]"
+    )
     result = template.render(RenderContext(Store(), "d.j2", env={"A": "1"}))
     assert result.text == "1 {{ raw }}"

@@ -45,10 +45,11 @@ def test_equal_queries_share_one_dependency() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "a b", "web.", "web|bogus", "web?color=blue", "web?peer=a&sameness-group=b", "we/b"]
+    "text",
+    ["", "a b", "web.", "web|bogus", "web?color=blue", "web?peer=a&sameness-group=b", "we/b"],
 )
 def test_invalid_service_queries(text: str) -> None:
-    with pytest.raises(QueryError, match="health.service"):
+    with pytest.raises(QueryError, match=r"health\.service"):
         HealthServiceQuery.parse(text)
 
 

@@ -65,9 +65,20 @@ def test_no_instance_still_has_one_server_line() -> None:
 @pytest.mark.parametrize("count", [0, 3])
 def test_nginx_accepts_the_rendered_config(tmp_path: Path, count: int) -> None:
     conf = tmp_path / "nginx.conf"
-    conf.write_text(render([_instance(i, 80 + i) for i in range(count)], {"LB_LISTEN": "127.0.0.1:18080"}))
+    conf.write_text(
+        render([_instance(i, 80 + i) for i in range(count)], {"LB_LISTEN": "127.0.0.1:18080"})
+    )
     checked = subprocess.run(
-        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path), "-g", f"pid {tmp_path}/nginx.pid;error_log stderr;"],
+        [
+            "nginx",
+            "-t",
+            "-c",
+            str(conf),
+            "-p",
+            str(tmp_path),
+            "-g",
+            f"pid {tmp_path}/nginx.pid;error_log stderr;",
+        ],
         capture_output=True,
         text=True,
         check=False,

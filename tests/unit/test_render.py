@@ -88,7 +88,7 @@ def test_unwritable_directory_is_a_clear_error(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    with pytest.raises(RenderError, match="cannot create a temporary file.*Permission denied"):
+    with pytest.raises(RenderError, match=r"cannot create a temporary file.*Permission denied"):
         write_atomic(str(target), b"new")
     assert target.read_bytes() == b"good"
     assert _entries(tmp_path) == {"out"}

@@ -36,11 +36,11 @@ def _instance(service: str, node: str, address: str, port: int) -> dict[str, Any
 
 
 def _catalog(router: respx.Router) -> None:
-    router.get(f"{BASE}/v1/catalog/services").mock(
-        return_value=_json({"web": ["a"], "api": []})
-    )
+    router.get(f"{BASE}/v1/catalog/services").mock(return_value=_json({"web": ["a"], "api": []}))
     router.get(f"{BASE}/v1/health/service/web").mock(
-        return_value=_json([_instance("web", "n2", "10.0.0.2", 80), _instance("web", "n1", "10.0.0.1", 80)])
+        return_value=_json(
+            [_instance("web", "n2", "10.0.0.2", 80), _instance("web", "n1", "10.0.0.1", 80)]
+        )
     )
     router.get(f"{BASE}/v1/health/service/api").mock(
         return_value=_json([_instance("api", "n1", "10.0.0.1", 9000)])
@@ -55,7 +55,10 @@ def _catalog(router: respx.Router) -> None:
 
 async def _run(templates: list[TemplateConfig], **options: Any) -> tuple[int, str]:
     config = Config(
-        consul=ConsulConfig(address="consul.test:8500"), templates=tuple(templates), once=True, **options
+        consul=ConsulConfig(address="consul.test:8500"),
+        templates=tuple(templates),
+        once=True,
+        **options,
     )
     out = io.StringIO()
     client = ConsulClient(ClientSettings(address="consul.test:8500"))
@@ -78,9 +81,7 @@ async def test_multi_pass_discovery_renders_nested_dependencies(tmp_path: Path) 
     out = tmp_path / "out.txt"
     code, _ = await _run([TemplateConfig(contents=NESTED, destination=str(out))])
     assert code == ExitCode.OK
-    assert out.read_text() == (
-        "api n1 10.0.0.1:9000\nweb n1 10.0.0.1:80\nweb n2 10.0.0.2:80\n"
-    )
+    assert out.read_text() == ("api n1 10.0.0.1:9000\nweb n1 10.0.0.1:80\nweb n2 10.0.0.2:80\n")
 
 
 @respx.mock
@@ -110,7 +111,11 @@ async def test_dry_prints_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     marker = tmp_path / "ran"
     code, printed = await _run(
-        [TemplateConfig(contents='{{ key("app/port") }}\n', destination=str(out), command=f"touch {marker}")],
+        [
+            TemplateConfig(
+                contents='{{ key("app/port") }}\n', destination=str(out), command=f"touch {marker}"
+            )
+        ],
         dry=True,
     )
     assert code == ExitCode.OK
@@ -143,7 +148,9 @@ async def test_commands_run_once_per_change_in_order(tmp_path: Path) -> None:
         TemplateConfig(contents='{{ key("app/port") }}', destination=str(first), command=shared),
         TemplateConfig(contents='b{{ key("app/port") }}', destination=str(second), command=shared),
         TemplateConfig(
-            contents='c{{ key("app/port") }}', destination=str(tmp_path / "c"), command=f"echo c >> {log}"
+            contents='c{{ key("app/port") }}',
+            destination=str(tmp_path / "c"),
+            command=f"echo c >> {log}",
         ),
     ]
     code, _ = await _run(templates)
@@ -159,7 +166,9 @@ async def test_commands_run_once_per_change_in_order(tmp_path: Path) -> None:
 async def test_failing_command_makes_once_fail(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out"
-    code, _ = await _run([TemplateConfig(contents="x", destination=str(out), command="sh -c 'exit 3'")])
+    code, _ = await _run(
+        [TemplateConfig(contents="x", destination=str(out), command="sh -c 'exit 3'")]
+    )
     assert code == ExitCode.RUNNER_ERROR
     assert out.read_text() == "x"
 
