@@ -41,6 +41,35 @@ class ConsulConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WaitConfig:
+    """Quiescence: render after ``min`` seconds without change, at most ``max`` after the first."""
+
+    min: float
+    max: float
+
+    @classmethod
+    def parse(cls, text: str) -> WaitConfig:
+        """consul-template's ``"min[:max]"``; max defaults to 4 x min."""
+        from ctmpl.durations import parse_duration
+
+        low_text, _, high_text = text.partition(":")
+        try:
+            low = parse_duration(low_text)
+            high = parse_duration(high_text) if high_text else 4 * low
+        except ValueError as exc:
+            raise ConfigError(f"invalid wait {text!r}: {exc}") from None
+        if low < 0 or high < 0:
+            raise ConfigError(f"invalid wait {text!r}: durations must not be negative")
+        if high < low:
+            raise ConfigError(f"invalid wait {text!r}: max must not be below min")
+        return cls(low, high)
+
+    @property
+    def enabled(self) -> bool:
+        return self.min > 0
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateConfig:
     """One template: where it comes from, where it goes, what runs when it changes."""
 
@@ -59,6 +88,14 @@ class TemplateConfig:
     function_denylist: tuple[str, ...] = ()
     sandbox_path: str | None = None
     syntax: str | None = None
+    #: Per-template quiescence; overrides the global ``wait``.
+    wait: WaitConfig | None = None
+    #: Run on the staged file before it replaces the destination; ``{{ staged }}`` in it is
+    #: replaced by the staged file's path. Non-zero exit: the destination stays untouched.
+    check: str | tuple[str, ...] | None = None
+    check_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    user: str | None = None
+    group: str | None = None
 
     @property
     def name(self) -> str:
@@ -77,6 +114,23 @@ class Config:
     diff: bool = False
     data_file: str | None = None
     log_level: str = "warn"
+    log_format: str = "text"
+    #: Global quiescence (``-wait``); None or min 0 disables it.
+    wait: WaitConfig | None = None
+    pid_file: str | None = None
+    #: Signal names as consul-template spells them; "" disables.
+    kill_signal: str = "SIGINT"
+    reload_signal: str = "SIGHUP"
+    #: A failing command stops ctmpl (exit 14), as consul-template does; off by default.
+    command_error_fatal: bool = False
+    #: Re-render when a template file changes on disk (opt-in).
+    watch_templates: bool = False
+    #: ``host:port`` serving /healthz and /metrics; None disables.
+    status_addr: str | None = None
+    #: /healthz fails once Consul has been unreachable this long.
+    unhealthy_after: float = 30.0
+    #: Where the configuration came from, re-read on the reload signal.
+    config_paths: tuple[str, ...] = ()
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""
