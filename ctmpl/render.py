@@ -13,16 +13,12 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ctmpl.errors import RenderError
 
 DEFAULT_PERMS = 0o644
 DIR_PERMS = 0o755
-
-#: Called with the staged file's path before it replaces the destination; raising stops it.
-Check = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +40,42 @@ def read_current(path: str) -> bytes | None:
         raise RenderError(f"{path}: cannot read the current file: {exc.strerror}") from None
 
 
-def write_atomic(
+@dataclass(slots=True)
+class StagedFile:
+    """New content written next to its destination, not yet in place.
+
+    ``commit()`` renames it over the destination; ``discard()`` removes it. Between the two
+    a check command may inspect ``staged_path``.
+    """
+
+    path: str
+    staged_path: str
+    backup: bool
+    done: bool = False
+
+    def commit(self) -> WriteResult:
+        if self.done:
+            raise RenderError(f"{self.path}: staged file already used")
+        self.done = True
+        try:
+            if self.backup and os.path.exists(self.path):
+                _backup(self.path)
+            os.replace(self.staged_path, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(self.staged_path)
+            raise RenderError(f"{self.path}: cannot replace the file: {exc.strerror}") from None
+        _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+        return WriteResult(self.path, changed=True)
+
+    def discard(self) -> None:
+        if not self.done:
+            self.done = True
+            with contextlib.suppress(OSError):
+                os.unlink(self.staged_path)
+
+
+def stage(
     path: str,
     content: bytes,
     *,
@@ -53,20 +84,12 @@ def write_atomic(
     backup: bool = False,
     uid: int | None = None,
     gid: int | None = None,
-    check: Check | None = None,
-) -> WriteResult:
-    """Make ``path`` hold ``content`` atomically; raise RenderError leaving it untouched."""
+) -> StagedFile | None:
+    """Stage ``content`` for ``path``; None when the destination already holds it."""
     current = read_current(path)
-    if current == content and perms is None and uid is None and gid is None:
-        return WriteResult(path, changed=False)
-    if current == content:
-        st = os.stat(path)
-        if (
-            (perms is None or stat.S_IMODE(st.st_mode) == perms)
-            and (uid is None or st.st_uid == uid)
-            and (gid is None or st.st_gid == gid)
-        ):
-            return WriteResult(path, changed=False)
+    existing = _stat(path) if current is not None else None
+    if current == content and existing is not None and _same_attrs(existing, perms, uid, gid):
+        return None
 
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
@@ -77,33 +100,53 @@ def write_atomic(
         except OSError as exc:
             raise RenderError(f"{path}: cannot create {parent}: {exc.strerror}") from None
 
-    try:
-        existing = os.stat(path)
-    except FileNotFoundError:
-        existing = None
-    except OSError as exc:
-        raise RenderError(f"{path}: {exc.strerror}") from None
-
     mode = perms
     if mode is None:
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else DEFAULT_PERMS
-
-    staged = _stage(path, parent, content, mode)
+    staged_path = _stage(path, parent, content, mode)
     try:
-        _chown(staged, existing, uid, gid)
-        if check is not None:
-            check(staged)
-        if backup and existing is not None:
-            _backup(path)
-        os.replace(staged, path)
-    except BaseException as exc:
+        _chown(staged_path, existing, uid, gid)
+    except OSError as exc:
         with contextlib.suppress(OSError):
-            os.unlink(staged)
-        if isinstance(exc, OSError):
-            raise RenderError(f"{path}: cannot replace the file: {exc.strerror}") from None
-        raise
-    _fsync_dir(parent)
-    return WriteResult(path, changed=True)
+            os.unlink(staged_path)
+        raise RenderError(f"{path}: cannot set the owner: {exc.strerror}") from None
+    return StagedFile(path, staged_path, backup)
+
+
+def write_atomic(
+    path: str,
+    content: bytes,
+    *,
+    perms: int | None = None,
+    create_dirs: bool = True,
+    backup: bool = False,
+    uid: int | None = None,
+    gid: int | None = None,
+) -> WriteResult:
+    """Make ``path`` hold ``content`` atomically; raise RenderError leaving it untouched."""
+    staged = stage(
+        path, content, perms=perms, create_dirs=create_dirs, backup=backup, uid=uid, gid=gid
+    )
+    if staged is None:
+        return WriteResult(path, changed=False)
+    return staged.commit()
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RenderError(f"{path}: {exc.strerror}") from None
+
+
+def _same_attrs(st: os.stat_result, perms: int | None, uid: int | None, gid: int | None) -> bool:
+    return (
+        (perms is None or stat.S_IMODE(st.st_mode) == perms)
+        and (uid is None or st.st_uid == uid)
+        and (gid is None or st.st_gid == gid)
+    )
 
 
 def _stage(path: str, parent: str, content: bytes, mode: int) -> str:

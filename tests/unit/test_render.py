@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctmpl.errors import RenderError
-from ctmpl.render import unified_diff, write_atomic
+from ctmpl.render import stage, unified_diff, write_atomic
 
 
 def _entries(directory: Path) -> set[str]:
@@ -61,20 +61,35 @@ def test_replacement_is_a_rename(tmp_path: Path) -> None:
     assert _entries(tmp_path) == {"out"}
 
 
-def test_failed_check_leaves_destination_and_no_temp_file(tmp_path: Path) -> None:
+def test_staged_file_is_beside_destination_until_commit(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.write_bytes(b"good")
-    seen: list[str] = []
+    staged = stage(str(target), b"candidate")
+    assert staged is not None
+    assert Path(staged.staged_path).parent == tmp_path
+    assert Path(staged.staged_path).read_bytes() == b"candidate"
+    assert target.read_bytes() == b"good"
+    staged.commit()
+    assert target.read_bytes() == b"candidate"
+    assert _entries(tmp_path) == {"out"}
 
-    def check(staged: str) -> None:
-        seen.append(Path(staged).read_text())
-        raise RenderError("check failed")
 
-    with pytest.raises(RenderError, match="check failed"):
-        write_atomic(str(target), b"bad", check=check)
-    assert seen == ["bad"]
+def test_discarded_stage_leaves_destination_and_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_bytes(b"good")
+    staged = stage(str(target), b"bad")
+    assert staged is not None
+    staged.discard()
     assert target.read_bytes() == b"good"
     assert _entries(tmp_path) == {"out"}
+    with pytest.raises(RenderError, match="already used"):
+        staged.commit()
+
+
+def test_nothing_is_staged_for_identical_content(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_bytes(b"same")
+    assert stage(str(target), b"same") is None
 
 
 def test_unwritable_directory_is_a_clear_error(
