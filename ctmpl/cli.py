@@ -10,13 +10,12 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NoReturn
 
-from ctmpl import __version__
+from ctmpl import __version__, daemon
 from ctmpl.config import (
     DEFAULT_CONSUL_ADDR,
     LOG_LEVELS,
@@ -25,12 +24,10 @@ from ctmpl.config import (
     RetryConfig,
     parse_template_flag,
 )
-from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.durations import parse_bool, parse_duration
-from ctmpl.errors import ConfigError, CtmplError
+from ctmpl.errors import ConfigError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.logs import setup_logging
-from ctmpl.runner import Runner, describe
 
 log = logging.getLogger("ctmpl")
 
@@ -202,41 +199,6 @@ def _read_token_file(path: str) -> str:
         raise ConfigError(f"cannot read the Consul token file {path}: {exc.strerror}") from None
 
 
-def make_client(config: Config) -> ConsulClient:
-    """The Consul client for ``config``: a live Consul, or the data file served in-process."""
-    consul = config.consul
-    auth = None
-    if consul.auth_username is not None:
-        auth = (consul.auth_username, consul.auth_password or "")
-    settings = ClientSettings(
-        address=consul.address, token=consul.token, auth=auth, max_stale=consul.max_stale
-    )
-    return ConsulClient(settings)
-
-
-async def run(config: Config) -> int:
-    """Run ctmpl with ``config`` until it is done or stopped; return the exit code."""
-    client = make_client(config)
-    try:
-        runner = Runner(config, client)
-    except CtmplError as exc:
-        await client.aclose()
-        log.error("%s", exc)
-        return ExitCode.RUNNER_ERROR
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, runner.stop, ExitCode.INTERRUPT)
-    loop.add_signal_handler(signal.SIGTERM, runner.stop, ExitCode.OK)
-    try:
-        return await runner.run()
-    except CtmplError as exc:
-        log.error("%s", describe(exc))
-        return ExitCode.RUNNER_ERROR
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        loop.remove_signal_handler(signal.SIGTERM)
-        await client.aclose()
-
-
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the ``ctmpl`` command."""
     environ = os.environ if environ is None else environ
@@ -260,4 +222,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         sys.stderr.write(f"ctmpl: {exc}\n")
         return ExitCode.CONFIG_ERROR
     setup_logging(config.log_level)
-    return asyncio.run(run(config))
+
+    def reload_config() -> Config:
+        try:
+            args, _ = build_parser().parse_known_args(argv)
+            return config_from_args(args, environ)
+        except FlagError as exc:
+            raise ConfigError(str(exc)) from None
+
+    return asyncio.run(daemon.run(config, reload_config=reload_config))

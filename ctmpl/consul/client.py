@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from ctmpl.errors import (
 )
 
 log = logging.getLogger("ctmpl.consul")
+
+#: Told of every request: its path and the HTTP status (None when no answer came).
+Observer = Callable[[str, int | None], None]
 
 USER_AGENT = "ctmpl"
 
@@ -69,8 +73,10 @@ class ConsulClient:
         settings: ClientSettings,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.settings = settings
+        self.observer = observer
         headers = {"User-Agent": USER_AGENT}
         if settings.token:
             headers["X-Consul-Token"] = settings.token
@@ -139,12 +145,16 @@ class ConsulClient:
                 timeout=httpx.Timeout(connect=30.0, read=read_timeout, write=30.0, pool=None),
             )
         except httpx.TransportError as exc:
+            if self.observer is not None:
+                self.observer(path, None)
             reason = type(exc).__name__
             detail = str(exc) or reason
             raise ConsulUnavailable(
                 f"cannot reach Consul at {self.settings.base_url} for {path}: {detail}",
                 endpoint=path,
             ) from None
+        if self.observer is not None:
+            self.observer(path, answer.status_code)
         return self._decode(path, answer, raw)
 
     def _decode(self, path: str, answer: httpx.Response, raw: bool) -> ConsulResponse:

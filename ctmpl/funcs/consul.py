@@ -36,6 +36,21 @@ def service(*query: str) -> list[HealthService]:
     return list(current().read(HealthServiceQuery.parse(*query)))
 
 
+@functions.register("safeService", filter=False)
+def safe_service(*query: str) -> list[HealthService]:
+    """Like ``service``, but no instance holds the template back instead of rendering it.
+
+    Guards a config against a Consul hiccup (an agent restart, a raft election) that would
+    otherwise render an empty upstream.
+    """
+    ctx = current()
+    dep = HealthServiceQuery.parse(*query)
+    instances = list(ctx.read(dep))
+    if not instances:
+        ctx.mark_missing(dep)
+    return instances
+
+
 @functions.register("services", filter=False)
 def services(query: str = "") -> list[CatalogSnippet]:
     """Every service in the catalog with its tags, sorted by name."""

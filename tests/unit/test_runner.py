@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from ctmpl.config import Config, ConsulConfig, TemplateConfig
-from ctmpl.consul.client import ClientSettings, ConsulClient
+from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
 from ctmpl.errors import MissingDataError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.runner import Runner
@@ -61,12 +61,12 @@ async def _run(templates: list[TemplateConfig], **options: Any) -> tuple[int, st
         **options,
     )
     out = io.StringIO()
-    client = ConsulClient(ClientSettings(address="consul.test:8500"))
-    try:
-        code = await Runner(config, client, stdout=out, env={}).run()
-    finally:
-        await client.aclose()
+    code = await Runner(config, _client_factory, stdout=out, env={}).run()
     return code, out.getvalue()
+
+
+def _client_factory(_config: Config, observer: Observer) -> ConsulClient:
+    return ConsulClient(ClientSettings(address="consul.test:8500"), observer=observer)
 
 
 NESTED = (
