@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as exc:
         sys.stderr.write(f"ctmpl: {exc}\n")
         return ExitCode.CONFIG_ERROR
-    setup_logging(config.log_level)
+    setup_logging(config.log_level, config.log_format)
 
     def reload_config() -> Config:
         try:

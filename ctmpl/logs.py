@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -26,15 +27,31 @@ class _Formatter(logging.Formatter):
         return f"{stamp}.{millis:03d}Z [{level}] ({component}) {record.getMessage()}"
 
 
+class _JSONFormatter(_Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return json.dumps(
+            {
+                "@timestamp": f"{stamp}.{int(record.msecs):03d}Z",
+                "@level": _NAMES.get(record.levelno, "ERR").lower(),
+                "@module": record.name,
+                "@message": record.getMessage(),
+            }
+        )
+
+
+LOG_FORMATS = ("text", "json")
+
+
 def level_number(name: str) -> int:
     return _LEVELS[name.lower()]
 
 
-def setup_logging(level: str, stream: object = None) -> None:
-    """Send ctmpl's log records at ``level`` and above to stderr."""
+def setup_logging(level: str, fmt: str = "text", stream: object = None) -> None:
+    """Send ctmpl's log records at ``level`` and above to stderr, as text or JSON lines."""
     logging.addLevelName(TRACE, "TRACE")
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(_Formatter())
+    handler.setFormatter(_JSONFormatter() if fmt == "json" else _Formatter())
     root = logging.getLogger("ctmpl")
     root.handlers[:] = [handler]
     root.setLevel(level_number(level))
