@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import types
 from typing import Any
 
@@ -9,6 +11,7 @@ import jinja2
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 
+from ctmpl.consul import models
 from ctmpl.errors import CtmplError, TemplateError
 from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import RenderContext, RenderResult, activate
@@ -16,6 +19,25 @@ from ctmpl.template.context import RenderContext, RenderResult, activate
 # Filters of Jinja2 itself keep their meaning when a ctmpl function has the same name;
 # the ctmpl function stays reachable as a global (``join(",", xs)``).
 JINJA_FILTERS = frozenset(DEFAULT_FILTERS)
+
+
+# The data models are frozen dataclasses holding plain data and no methods of their own, so
+# their public attributes are safe; reading them skips the sandbox's per-access checks.
+_DATA_TYPES = frozenset(
+    obj for obj in vars(models).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+)
+
+
+class CtmplSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox with a fast path for ctmpl's data models."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) in _DATA_TYPES and not attribute.startswith("_"):
+            try:
+                return builtins.getattr(obj, attribute)
+            except AttributeError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 def _as_filter(impl: Any) -> Any:
@@ -29,13 +51,13 @@ def _as_filter(impl: Any) -> Any:
 
 def build_environment(
     registry: Registry, *, left: str | None = None, right: str | None = None
-) -> SandboxedEnvironment:
+) -> CtmplSandbox:
     """The sandboxed environment every Jinja2 template renders in.
 
     ``trim_blocks``/``lstrip_blocks`` are on so that ``{% for %}`` lines do not leave blank
     lines in configuration files; undefined variables are errors.
     """
-    env = SandboxedEnvironment(
+    env = CtmplSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -63,3 +63,17 @@ def test_custom_delimiters() -> None:
     )
     result = template.render(RenderContext(Store(), "d.j2", env={"A": "1"}))
     assert result.text == "1 {{ raw }}"
+
+
+def test_sandbox_blocks_internals_of_data_models() -> None:
+    from ctmpl.consul.models import health_service_from_json
+
+    store = Store()
+    instance = health_service_from_json(
+        {"Node": {"Node": "n", "Address": "10.0.0.1"}, "Service": {"ID": "w", "Service": "web"}}
+    )
+    store.set(HealthServiceQuery.parse("web"), [instance])
+    ok = _render('{{ service("web")[0].Address }}', store)
+    assert ok.text == "10.0.0.1"
+    blocked = _render('{{ service("web")[0].__class__.__init__.__globals__ }}', store)
+    assert blocked.error is not None and blocked.text is None
