@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Iterable
 from typing import Any
 
 import jinja2
@@ -10,6 +11,7 @@ from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 
 from ctmpl.errors import CtmplError, TemplateError
+from ctmpl.funcs.govalues import go_scalar
 from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import RenderContext, RenderResult, activate
 
@@ -33,7 +35,9 @@ def build_environment(
     """The sandboxed environment every Jinja2 template renders in.
 
     ``trim_blocks``/``lstrip_blocks`` are on so that ``{% for %}`` lines do not leave blank
-    lines in configuration files; undefined variables are errors.
+    lines in configuration files; undefined variables are errors. Printed values follow
+    Go's spelling where it differs: ``none`` is ``<no value>``, booleans ``true``/``false``,
+    floats in their shortest form (``2.0`` is ``2``).
     """
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
@@ -44,6 +48,7 @@ def build_environment(
         extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"],
         variable_start_string=left or "{{",
         variable_end_string=right or "}}",
+        finalize=go_scalar,
     )
     for function in registry:
         env.globals[function.name] = function.impl
@@ -65,8 +70,12 @@ class JinjaTemplate:
         *,
         left: str | None = None,
         right: str | None = None,
+        function_denylist: Iterable[str] = (),
     ) -> None:
         self.name = name
+        denylist = list(function_denylist)
+        if denylist:
+            registry = registry.without(denylist)
         self.environment = build_environment(registry, left=left, right=right)
         try:
             self._template = self.environment.from_string(text)
@@ -77,9 +86,14 @@ class JinjaTemplate:
         self._template.filename = f"<template {name}>"
 
     def render(self, ctx: RenderContext) -> RenderResult:
+        jinja_ctx = self._template.new_context()
+        ctx.execute_template = lambda name, dot: _call_macro(jinja_ctx, name, dot)
         with activate(ctx):
             try:
-                text = self._template.render()
+                try:
+                    text = self.environment.concat(self._template.root_render_func(jinja_ctx))
+                except Exception:
+                    self.environment.handle_exception()
                 error: CtmplError | None = None
             except Exception as exc:
                 text = None
@@ -108,6 +122,14 @@ class JinjaTemplate:
         else:
             reason = f"{type(exc).__name__}: {exc}"
         return TemplateError(reason, self.name, line)
+
+
+def _call_macro(jinja_ctx: jinja2.runtime.Context, name: str, dot: tuple[Any, ...]) -> str:
+    """``executeTemplate``: call a macro defined (earlier) in the template being rendered."""
+    macro = jinja_ctx.vars.get(name)
+    if not isinstance(macro, jinja2.runtime.Macro):
+        raise CtmplError(f"executeTemplate: no macro named {name!r} defined before this call")
+    return str(macro(*dot))
 
 
 def _template_line(tb: types.TracebackType | None, filename: str | None) -> int | None:
