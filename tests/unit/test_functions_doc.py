@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,8 @@ def parse_examples(text: str) -> tuple[list[str], list[Example]]:
             blocks.append((fence["lang"], start + 1, "\n".join(body), current))
         i += 1
     examples = []
-    for (lang, line, body, func), (next_lang, _, next_body, _) in zip(
-        blocks, blocks[1:], strict=False
-    ):
+    assert not blocks or blocks[-1][0] != "jinja", "the last jinja block has no output"
+    for (lang, line, body, func), (next_lang, _, next_body, _) in itertools.pairwise(blocks):
         if lang == "jinja":
             assert next_lang in {"text", "error"}, f"line {line}: jinja block without output"
             # Both are compared as files would hold them, ending in a newline.
