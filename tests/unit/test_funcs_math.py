@@ -66,4 +66,10 @@ def test_loop() -> None:
         m.loop(2.0)
     with pytest.raises(FunctionError, match="wrong number of arguments"):
         m.loop(1, 2, 3)
-    assert render("{% set xs = loop(2) %}{% for a in [1] %}{% for i in xs %}{{ i }}{% endfor %}{% endfor %}") == "01"
+    assert (
+        render(
+            "{% set xs = loop(2) %}{% for a in [1] %}"
+            "{% for i in xs %}{{ i }}{% endfor %}{% endfor %}"
+        )
+        == "01"
+    )

@@ -94,7 +94,9 @@ def test_scratch_is_per_render() -> None:
     from ctmpl.template.context import RenderContext
     from ctmpl.template.jinja import JinjaTemplate
 
-    template = JinjaTemplate("t", '{{ scratch.Key("k") }}{% do scratch.Set("k", 1) %}', default_registry())
+    template = JinjaTemplate(
+        "t", '{{ scratch.Key("k") }}{% do scratch.Set("k", 1) %}', default_registry()
+    )
     for _ in range(2):
         result = template.render(RenderContext(store=Store(), template_name="t", env={}))
         assert result.text == "false"
@@ -107,9 +109,9 @@ def test_execute_template_calls_macros() -> None:
     assert render_error('{{ executeTemplate("nope") }}') == (
         "executeTemplate: no macro named 'nope' defined before this call"
     )
-    assert render_error('{% macro x(a) %}{% endmacro %}{{ executeTemplate("x", 1, 2) }}').startswith(
-        "executeTemplate: wrong number of arguments"
-    )
+    assert render_error(
+        '{% macro x(a) %}{% endmacro %}{{ executeTemplate("x", 1, 2) }}'
+    ).startswith("executeTemplate: wrong number of arguments")
 
 
 def test_environment_functions() -> None:
@@ -163,7 +165,7 @@ def test_interface_forms(hosts: None) -> None:
 
 
 def test_unsupported_sockaddr_templates_are_errors(hosts: None) -> None:
-    for text in ["GetAllInterfaces | attr \"address\"", "GetInterfaceIP", "GetPrivateIP \"x\""]:
+    for text in ['GetAllInterfaces | attr "address"', "GetInterfaceIP", 'GetPrivateIP "x"']:
         with pytest.raises(FunctionError, match="sockaddr: unsupported template"):
             netaddr.sockaddr(text)
 
