@@ -34,6 +34,10 @@ class TemplateError(CtmplError):
         super().__init__(f"{where}: {message}")
 
 
+class FunctionError(CtmplError):
+    """A template function failed: a bad argument, or the file or program it needs."""
+
+
 class MissingDataError(CtmplError):
     """In once mode a template still lacks data after the first round of queries."""
 

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from ctmpl.funcs import consul, environment
+from ctmpl.funcs import (
+    collections,
+    consul,
+    encoding,
+    environment,
+    files,
+    mathfuncs,
+    netaddr,
+    parsing,
+    scratch,
+    text,
+    timefuncs,
+)
 from ctmpl.funcs.registry import Registry, TemplateFunction
 
 __all__ = ["Registry", "TemplateFunction", "default_registry"]
 
-_MODULES = (consul, environment)
+_MODULES = (
+    consul,
+    environment,
+    files,
+    text,
+    collections,
+    parsing,
+    encoding,
+    mathfuncs,
+    timefuncs,
+    scratch,
+    netaddr,
+)
 
 
 def default_registry() -> Registry:

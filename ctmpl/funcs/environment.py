@@ -1,7 +1,8 @@
-"""Environment helpers: ``env``, ``envOrDefault``."""
+"""Environment helpers: ``env``, ``envOrDefault``, ``mustEnv``."""
 
 from __future__ import annotations
 
+from ctmpl.errors import FunctionError
 from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import current
 
@@ -19,3 +20,12 @@ def env_or_default(name: str, default: str) -> str:
     """The value of an environment variable, or ``default`` when it is unset."""
     value = current().env.get(name)
     return default if value is None else value
+
+
+@functions.register("mustEnv", filter=True)
+def must_env(name: str) -> str:
+    """The value of an environment variable; an error if it is unset or empty."""
+    value = current().env.get(name, "")
+    if not value:
+        raise FunctionError(f"mustEnv: required environment variable {name} is empty")
+    return value

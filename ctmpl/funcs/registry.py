@@ -10,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ctmpl.errors import CtmplError
 
 Impl = Callable[..., Any]
+F = TypeVar("F", bound=Impl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,8 @@ class Registry:
 
     def register(
         self, name: str | None = None, *, filter: bool = True, summary: str = ""
-    ) -> Callable[[Impl], Impl]:
-        def decorate(impl: Impl) -> Impl:
+    ) -> Callable[[F], F]:
+        def decorate(impl: F) -> F:
             key = name or impl.__name__
             doc = summary or (impl.__doc__ or "").strip().splitlines()[0:1]
             text = doc if isinstance(doc, str) else (doc[0] if doc else "")
@@ -68,14 +69,34 @@ class Registry:
         copy = Registry()
         for function in self:
             if any(fnmatch.fnmatchcase(function.name, p) for p in patterns):
-                copy.add(TemplateFunction(function.name, _disabled(function.name), function.filter))
+                copy.add(
+                    TemplateFunction(
+                        function.name, _disabled(function.name), function.filter, function.summary
+                    )
+                )
             else:
                 copy.add(function)
         return copy
 
 
-def _disabled(name: str) -> Impl:
-    def disabled(*_args: Any, **_kwargs: Any) -> Any:
-        raise CtmplError(f"function {name!r} is disabled by function_denylist")
+class _Disabled:
+    """Stands in for a denied function: calling it, or a method of it, is an error."""
 
-    return disabled
+    # Read by Jinja2's sandbox before a call; real attributes, so __getattr__ skips them.
+    unsafe_callable = False
+    alters_data = False
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise CtmplError(f"function {self._name!r} is disabled by function_denylist")
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return self
+
+
+def _disabled(name: str) -> Impl:
+    return _Disabled(name)

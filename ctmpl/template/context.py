@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +46,9 @@ class RenderContext:
     used: set[Dependency] = field(default_factory=set)
     missing: set[Dependency] = field(default_factory=set)
     scratch: dict[str, Any] = field(default_factory=dict)
+    #: Renders a named part of the template being rendered (a Go ``define`` block, a Jinja2
+    #: macro) with an optional argument; set by the front end for ``executeTemplate``.
+    execute_template: Callable[[str, tuple[Any, ...]], str] | None = None
 
     def read(self, dep: Dependency) -> Any:
         """Record ``dep`` as used; return its data, or its empty value while it is missing."""

@@ -13,6 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ctmpl.consul import models
 from ctmpl.errors import CtmplError, TemplateError
+from ctmpl.funcs.govalues import go_scalar
 from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import RenderContext, RenderResult, activate
 
@@ -55,7 +56,9 @@ def build_environment(
     """The sandboxed environment every Jinja2 template renders in.
 
     ``trim_blocks``/``lstrip_blocks`` are on so that ``{% for %}`` lines do not leave blank
-    lines in configuration files; undefined variables are errors.
+    lines in configuration files; undefined variables are errors. Printed values follow
+    Go's spelling where it differs: ``none`` is ``<no value>``, booleans ``true``/``false``,
+    floats in their shortest form (``2.0`` is ``2``).
     """
     env = CtmplSandbox(
         undefined=jinja2.StrictUndefined,
@@ -66,6 +69,7 @@ def build_environment(
         extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"],
         variable_start_string=left or "{{",
         variable_end_string=right or "}}",
+        finalize=go_scalar,
     )
     for function in registry:
         env.globals[function.name] = function.impl
@@ -99,9 +103,14 @@ class JinjaTemplate:
         self._template.filename = f"<template {name}>"
 
     def render(self, ctx: RenderContext) -> RenderResult:
+        jinja_ctx = self._template.new_context()
+        ctx.execute_template = lambda name, dot: _call_macro(jinja_ctx, name, dot)
         with activate(ctx):
             try:
-                text = self._template.render()
+                try:
+                    text = self.environment.concat(self._template.root_render_func(jinja_ctx))
+                except Exception:
+                    self.environment.handle_exception()
                 error: CtmplError | None = None
             except Exception as exc:
                 text = None
@@ -130,6 +139,14 @@ class JinjaTemplate:
         else:
             reason = f"{type(exc).__name__}: {exc}"
         return TemplateError(reason, self.name, line)
+
+
+def _call_macro(jinja_ctx: jinja2.runtime.Context, name: str, dot: tuple[Any, ...]) -> str:
+    """``executeTemplate``: call a macro defined (earlier) in the template being rendered."""
+    macro = jinja_ctx.vars.get(name)
+    if not isinstance(macro, jinja2.runtime.Macro):
+        raise CtmplError(f"executeTemplate: no macro named {name!r} defined before this call")
+    return str(macro(*dot))
 
 
 def _template_line(tb: types.TracebackType | None, filename: str | None) -> int | None:

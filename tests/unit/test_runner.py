@@ -102,7 +102,7 @@ async def test_key_or_default_does_not_block(tmp_path: Path) -> None:
     text = '{{ keyOrDefault("missing", "dflt") }} {{ keyExists("missing") }} {{ key("app/port") }}'
     code, _ = await _run([TemplateConfig(contents=text, destination=str(out))])
     assert code == ExitCode.OK
-    assert out.read_text() == "dflt False 8080"
+    assert out.read_text() == "dflt false 8080"
 
 
 @respx.mock

@@ -1,0 +1,1 @@
+"""Watched data that does not come from Consul (files)."""
