@@ -118,26 +118,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse flags; FlagError for unknown flags and positional arguments."""
+    for arg in argv:
+        if arg == "--":
+            break
+        flag = "-" + arg.lstrip("-")
+        for prefix, reason in _UNSUPPORTED_FLAGS:
+            if arg.startswith("-") and flag.startswith(prefix):
+                raise FlagError(f"flag {flag.split('=')[0]}: {reason}")
     args, extra = build_parser().parse_known_args(list(argv))
     if extra:
-        for arg in extra:
-            flag = "-" + arg.lstrip("-")
-            for prefix, reason in _UNSUPPORTED_FLAGS:
-                if flag.startswith(prefix):
-                    raise FlagError(f"flag {flag.split('=')[0]}: {reason}")
         raise FlagError(f"extra args: {extra}")
     return args
 
 
 def config_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Config:
     """Build the Config: defaults < environment < -config files < CT_LOCAL_CONFIG < flags."""
+    flags = flags_layer(args)  # bad flag values first: they are exit 13, not 15
     layers = [environment_layer(environ)]
     for path in args.config:
         layers.extend(decode(read_file(name)) for name in files_of(path))
     local = environ.get(LOCAL_CONFIG, "")
     if local.strip():
         layers.append(decode(parse_text(local, f"${LOCAL_CONFIG}", "hcl")))
-    layers.append(flags_layer(args))
+    layers.append(flags)
     return build_config(merge(layers), config_paths=tuple(args.config))
 
 

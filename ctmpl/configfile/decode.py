@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctmpl.configfile import schema
-from ctmpl.configfile.schema import Block, Item, Key, Refused
+from ctmpl.configfile.schema import Block, Key, Refused
 from ctmpl.configfile.tree import Document, Mapping, Node, Scalar, Sequence, kind
 from ctmpl.configfile.types import Invalid
 from ctmpl.errors import ConfigError
@@ -178,7 +178,9 @@ def _unknown(block: Block, name: str, path: str) -> str:
         return f"unknown key {name!r} (did you mean {close[0]!r}?)"
     elsewhere = [p for p, item in schema.walk() if item.name == name and not _is_under(p, path)]
     if elsewhere:
-        return f"unknown key {name!r} here (it belongs at {_display(elsewhere[0])})"
+        parent = elsewhere[0].rpartition(".")[0]
+        place = f"in the {parent} block" if parent else "at the top level"
+        return f"unknown key {name!r} here ({name} belongs {place})"
     where = f"in {path.split('[')[0]}" if path else "at the top level"
     return f"unknown key {name!r} {where} (known keys: {', '.join(sorted(names))})"
 
@@ -187,16 +189,3 @@ def _is_under(schema_path: str, path: str) -> bool:
     plain = ".".join(part.split("[")[0] for part in path.split(".")) if path else ""
     parent = schema_path.rpartition(".")[0]
     return parent == plain
-
-
-def _display(schema_path: str) -> str:
-    return schema_path if "." in schema_path else f"the top level ({schema_path})"
-
-
-def describe_item(item: Item) -> str:
-    """Short type description of a schema item, for documentation."""
-    if isinstance(item, Key):
-        return item.type.name
-    if isinstance(item, Block):
-        return "list of blocks" if item.repeated else "block"
-    return "not supported"

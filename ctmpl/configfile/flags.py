@@ -11,6 +11,7 @@ from ctmpl.configfile import schema
 from ctmpl.configfile.decode import ORIGIN, Layer, Origin
 from ctmpl.configfile.env import auth_fields, put
 from ctmpl.configfile.schema import Key
+from ctmpl.configfile.tree import Scalar
 from ctmpl.configfile.types import Bool, Duration, Invalid, ValueType
 
 
@@ -44,6 +45,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     for name in _CLI_ONLY_VALUES:
         _flag(parser, name)
     _flag(parser, "retry")  # consul-template's legacy spelling of -consul-retry-backoff
+    _flag(parser, "wait")
     _flag(parser, "template", action="append", default=[])
     _flag(parser, "config", action="append", default=[])
 
@@ -66,6 +68,8 @@ def flags_layer(args: argparse.Namespace) -> Layer:
     retry = getattr(args, "retry", None)
     if retry is not None:
         put(layer, "consul.retry.backoff", _read("retry", Duration(), retry))
+    if args.wait is not None:
+        layer["wait"] = _read_wait(args.wait)
     for name, path, key in schema_flags():
         value = getattr(args, _dest(name))
         if value is None:
@@ -103,6 +107,17 @@ def flags_layer(args: argparse.Namespace) -> Layer:
     if templates:
         layer["template"] = templates
     return layer
+
+
+def _read_wait(text: str) -> dict[str, float]:
+    try:
+        fields = schema.wait_shorthand(Scalar(text))
+    except Invalid as exc:
+        raise FlagError(f"invalid value {text!r} for flag -wait: {exc}") from None
+    problem = schema.check_wait(fields)
+    if problem:
+        raise FlagError(f"invalid value {text!r} for flag -wait: {problem}")
+    return fields
 
 
 def _read(name: str, kind: ValueType, text: str) -> Any:

@@ -77,7 +77,7 @@ class Refused:
 Item = Key | Block | Refused
 
 
-def _wait_shorthand(node: Scalar) -> dict[str, Any]:
+def wait_shorthand(node: Scalar) -> dict[str, Any]:
     if not isinstance(node.value, str):
         raise Invalid(f'expected "min[:max]" or a block with min and max, got {node.value!r}')
     low, _, high = node.value.partition(":")
@@ -87,7 +87,7 @@ def _wait_shorthand(node: Scalar) -> dict[str, Any]:
     return fields
 
 
-def _check_wait(fields: dict[str, Any]) -> str | None:
+def check_wait(fields: dict[str, Any]) -> str | None:
     low = fields.get("min", 0.0)
     high = fields.get("max")
     if high is not None and high < low:
@@ -134,9 +134,9 @@ def _wait(doc: str) -> Block:
                 "4 x min",
             ),
         ),
-        shorthand=_wait_shorthand,
+        shorthand=wait_shorthand,
         shorthand_doc='or the string "min[:max]"',
-        check=_check_wait,
+        check=check_wait,
     )
 
 
@@ -607,9 +607,9 @@ ROOT = Block(
         Key(
             "template_error_fatal",
             Bool(),
-            "Sets `error_fatal` of every template.",
+            "Sets `error_fatal` of every template (unset: each template's own).",
             "false",
-            "(per template)",
+            "",
             "-template-error-fatal",
         ),
         Key(

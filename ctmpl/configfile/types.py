@@ -172,7 +172,7 @@ class Signal(ValueType):
 class Choice(ValueType):
     def __init__(self, *options: str) -> None:
         self.options = options
-        self.name = " | ".join(options)
+        self.name = "one of " + ", ".join(options)
 
     def from_scalar(self, node: Scalar) -> Any:
         if not isinstance(node.value, str):
