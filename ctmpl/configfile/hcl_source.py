@@ -1,11 +1,14 @@
 """consul-template's configuration language (HCL v1, and JSON through the same door) -> tree.
 
-Parsing is pyhcl's; three of its habits are changed here so a consul-template file means what
+Parsing is pyhcl's; five of its habits are changed here so a consul-template file means what
 it means to consul-template (Go's HCL v1 decoder):
 
 * repeated blocks stay separate (``template {} template {}`` is two templates; pyhcl would
   merge them into one dict);
 * an integer literal with a leading zero is octal (``perms = 0600`` is 0o600, not 600);
+* a heredoc keeps the newline of its last line (``<<EOF`` ... ``EOF``);
+* quoted strings understand Go's escapes (``"a\\nb"`` holds a newline; pyhcl only knows
+  ``\\"`` and ``\\\\``);
 * every key keeps the line it was written on, for error messages.
 """
 
@@ -21,6 +24,11 @@ from ctmpl.configfile.tree import Entry, Mapping, Node, Scalar, Sequence
 from ctmpl.errors import ConfigError
 
 _OCTAL = re.compile(r"-?0[0-9]+")
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
+_SIMPLE_ESCAPES = {
+    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+    "\\": "\\", '"': '"', "'": "'",
+}  # fmt: skip
 _LINE = re.compile(r"Line (\d+)")
 # pyhcl's "column" is an offset into the whole text, which would only mislead.
 _POSITION = re.compile(r"Line \d+(, column \d+)?(, index \d+)?:?\s*")
@@ -51,7 +59,11 @@ class _Lexer(Lexer):  # type: ignore[misc]
         tok = self.lex.token()
         if tok is None:
             return None
-        if tok.type == "NUMBER" and self._previous not in ("EPLUS", "EMINUS"):
+        if tok.type == "STRING" and self._quoted(tok):
+            tok.value = _unescape(self.lex.lexdata[self.lex.abs_start : tok.lexpos])
+        elif tok.type == "STRING":
+            tok.value += "\n"  # a heredoc ends with its last line's newline, as in Go's HCL
+        elif tok.type == "NUMBER" and self._previous not in ("EPLUS", "EMINUS"):
             raw = self.lex.lexdata[tok.lexpos : self.lex.lexpos]
             value = tok.value
             if _OCTAL.fullmatch(raw):
@@ -66,6 +78,28 @@ class _Lexer(Lexer):  # type: ignore[misc]
             tok.value = number
         self._previous = tok.type
         return tok
+
+    def _quoted(self, tok: Any) -> bool:
+        """A quoted string (not a heredoc): it ends at a quote after its recorded start."""
+        start = getattr(self.lex, "abs_start", None)
+        data = self.lex.lexdata
+        return start is not None and start <= tok.lexpos and data[tok.lexpos] == '"'
+
+
+def _unescape(raw: str) -> str:
+    """Go's string escapes, as HCL v1 reads them; an unknown escape is kept as written."""
+
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code in _SIMPLE_ESCAPES:
+            return _SIMPLE_ESCAPES[code]
+        if code[0] in "xuU":
+            return chr(int(code[1:], 16))
+        if code[0].isdigit() and len(code) == 3:
+            return chr(int(code, 8))
+        return match.group(0)
+
+    return _ESCAPE.sub(replace, raw)
 
 
 class _Parser(HclParser):  # type: ignore[misc]

@@ -539,3 +539,13 @@ def test_exit_code_15_for_invalid_files(tmp_path: Path, capsys: pytest.CaptureFi
     path = write(tmp_path / "c.hcl", "vault {}\n")
     assert main(["-config", path], environ={}) == ExitCode.CONFIG_ERROR
     assert "Vault is not supported" in capsys.readouterr().err
+
+
+def test_hcl_strings_understand_go_escapes_and_heredocs(tmp_path: Path) -> None:
+    text = (
+        'template {\n  contents = "a\\tb\\nc \\"q\\" \\\\n \\u00e9"\n  destination = "x"\n}\n'
+        'template {\n  contents = <<EOT\nraw \\n {{ x }}\nEOT\n  destination = "y"\n}\n'
+    )
+    first, second = config(tmp_path, text).templates
+    assert first.contents == 'a\tb\nc "q" \\n \u00e9'
+    assert second.contents == "raw \\n {{ x }}\n"
