@@ -78,13 +78,13 @@ Item = Key | Block | Refused
 
 
 def wait_shorthand(node: Scalar) -> dict[str, Any]:
+    """``"min[:max]"``; both are set (max = 4 x min when omitted), as consul-template does."""
     if not isinstance(node.value, str):
         raise Invalid(f'expected "min[:max]" or a block with min and max, got {node.value!r}')
     low, _, high = node.value.partition(":")
-    fields = {"min": Duration().from_text(low)}
-    if high:
-        fields["max"] = Duration().from_text(high)
-    return fields
+    low_seconds = Duration().from_text(low)
+    high_seconds = Duration().from_text(high) if high else 4 * low_seconds
+    return {"min": low_seconds, "max": high_seconds}
 
 
 def check_wait(fields: dict[str, Any]) -> str | None:

@@ -549,3 +549,15 @@ def test_hcl_strings_understand_go_escapes_and_heredocs(tmp_path: Path) -> None:
     first, second = config(tmp_path, text).templates
     assert first.contents == 'a\tb\nc "q" \\n \u00e9'
     assert second.contents == "raw \\n {{ x }}\n"
+
+
+def test_wait_string_sets_min_and_max_over_lower_layers(tmp_path: Path) -> None:
+    # "-wait=2s" means 2s:8s even when a file gave a max, as consul-template parses it.
+    assert config(
+        tmp_path, 'wait { min = "5s" max = "30s" }\n', "c.hcl", "-wait=2s", "-template=in:out"
+    ).wait == WaitConfig(2.0, 8.0)
+    # A block that only gives min keeps a max from below, else 4 x min.
+    env = {"CT_LOCAL_CONFIG": 'wait { min = "1s" }'}
+    assert config(
+        tmp_path, 'wait = "5s:30s"', "c.hcl", "-template=in:out", **env
+    ).wait == WaitConfig(1.0, 30.0)
