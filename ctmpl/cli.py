@@ -12,22 +12,22 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from ctmpl import __version__, daemon
-from ctmpl.config import (
-    DEFAULT_CONSUL_ADDR,
-    LOG_LEVELS,
-    Config,
-    ConsulConfig,
-    RetryConfig,
-    parse_template_flag,
-)
-from ctmpl.durations import parse_bool, parse_duration
-from ctmpl.errors import ConfigError
+from ctmpl.config import Config
+from ctmpl.configfile.build import build_config
+from ctmpl.configfile.decode import decode
+from ctmpl.configfile.env import LOCAL_CONFIG, environment_layer
+from ctmpl.configfile.flags import FlagError, add_flags, flags_layer
+from ctmpl.configfile.merge import merge
+from ctmpl.configfile.sources import files_of, parse_text, read_file
+from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.logs import setup_logging
+from ctmpl.template.loader import load_template
+
+__all__ = ["FlagError", "build_parser", "config_from_args", "load_config", "main"]
 
 log = logging.getLogger("ctmpl")
 
@@ -38,22 +38,49 @@ Usage: ctmpl [options]
   Consul is updated. It runs until an interrupt is received unless -once is given.
 
 Options (one or two dashes; -flag=value or -flag value):
+  -config=<path>                configuration file (YAML, HCL or JSON) or directory;
+                                repeatable, later ones win (docs/configuration.md)
+  -template=<in:out[:command]>  add a template; repeatable
   -consul-addr=<address>        Consul address (default $CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
   -consul-token=<token>         ACL token (default $CONSUL_TOKEN, then $CONSUL_HTTP_TOKEN)
   -consul-token-file=<path>     file holding the ACL token
                                 (default $CONSUL_TOKEN_FILE, then $CONSUL_HTTP_TOKEN_FILE)
-  -consul-auth=<user[:pass]>    HTTP basic auth for Consul
+  -consul-auth=<user[:pass]>    HTTP basic auth for Consul (default $CONSUL_HTTP_AUTH)
   -consul-retry[=bool]          retry failed Consul requests (default true)
   -consul-retry-attempts=<n>    give up after n retries; 0 retries forever (default 0)
   -consul-retry-backoff=<dur>   first retry delay, doubled each time (default 250ms)
   -consul-retry-max-backoff=<dur>  cap of the retry delay (default 1m)
+  -consul-ssl[=bool]            talk HTTPS to Consul (default $CONSUL_HTTP_SSL)
+  -consul-ssl-verify[=bool]     verify Consul's certificate (default true)
+  -consul-ssl-ca-cert=<file>    CA bundle (default $CONSUL_CACERT)
+  -consul-ssl-ca-path=<dir>     directory of CA certificates (default $CONSUL_CAPATH)
+  -consul-ssl-cert=<file>       client certificate (default $CONSUL_CLIENT_CERT)
+  -consul-ssl-key=<file>        client key (default $CONSUL_CLIENT_KEY)
+  -consul-ssl-server-name=<name>  SNI / certificate name (default $CONSUL_TLS_SERVER_NAME)
+  -consul-transport-dial-keep-alive=<dur>   TCP keep-alive (default 30s)
+  -consul-transport-dial-timeout=<dur>      connect timeout (default 30s)
+  -consul-transport-disable-keep-alives[=bool]  new connection per request
+  -consul-transport-max-idle-conns-per-host=<n> idle connections kept (default 100)
+  -consul-transport-tls-handshake-timeout=<dur> TLS handshake timeout (default 10s)
   -max-stale=<dur>              allow stale reads this old (default 2s)
-  -template=<in:out[:command]>  add a template; repeatable
+  -wait=<min[:max]>             quiescence before rendering (max defaults to 4 x min)
   -data=<file>                  read Consul's data from a YAML file instead of a live Consul
   -once                         render every template once and exit
   -dry                          print rendered templates to stdout; write and run nothing
   -diff                         with -dry: print a unified diff against each destination
+  -parse-only                   parse every template and exit
+  -syntax=<jinja|go>            template language of templates that set none (default jinja)
+  -default-left-delimiter=<s>   default opening delimiter
+  -default-right-delimiter=<s>  default closing delimiter
+  -template-error-fatal[=bool]  set error_fatal of every template
+  -command-error-fatal[=bool]   a failing command stops ctmpl (exit 14)
+  -watch-templates[=bool]       re-render when a template file changes
+  -kill-signal=<sig>            graceful stop signal; "" = none (default SIGINT)
+  -reload-signal=<sig>          configuration reload signal; "" = none (default SIGHUP)
+  -pid-file=<path>              write the PID to this file
+  -status-addr=<host:port>      serve /healthz and /metrics
   -log-level=<level>            trace, debug, info, warn, err (default warn)
+  -log-format=<text|json>       log line format (default text)
   -v, -version                  print the version and exit
   -h, -help                     print this help and exit
 
@@ -61,9 +88,16 @@ Exit codes: 0 ok, 2 -dry -diff found changes, 12 interrupted, 13 bad flags,
 14 runtime error, 15 configuration error (see docs/cli.md).
 """
 
-
-class FlagError(Exception):
-    """Raised instead of argparse's own exit so the exit code can be consul-template's."""
+#: consul-template flags for features ctmpl does not have, with the reason.
+_UNSUPPORTED_FLAGS = (
+    ("-vault-", "Vault is not supported: ctmpl reads Consul only"),
+    ("-nomad-", "Nomad is not supported: ctmpl reads Consul only"),
+    ("-exec", "exec (supervisor) mode is not supported by ctmpl"),
+    ("-dedup", "de-duplication mode is not supported by ctmpl"),
+    ("-syslog", "syslog is not supported by ctmpl; it logs to stderr"),
+    ("-log-file", "log files are not supported by ctmpl; it logs to stderr"),
+    ("-log-rotate", "log files are not supported by ctmpl; it logs to stderr"),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,143 +105,72 @@ class _Parser(argparse.ArgumentParser):
         raise FlagError(message)
 
 
-def _flag(parser: argparse.ArgumentParser, name: str, **kwargs: Any) -> None:
-    parser.add_argument(f"-{name}", f"--{name}", dest=name.replace("-", "_"), **kwargs)
-
-
-def _bool_flag(parser: argparse.ArgumentParser, name: str) -> None:
-    _flag(parser, name, nargs="?", const="true", default=None, metavar="BOOL")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ctmpl", add_help=False, allow_abbrev=False, usage=USAGE)
     parser.add_argument("-h", "-help", "--help", dest="help", action="store_true")
     parser.add_argument("-v", "-version", "--version", dest="version", action="store_true")
-    for name in (
-        "consul-addr",
-        "consul-token",
-        "consul-token-file",
-        "consul-auth",
-        "consul-retry-attempts",
-        "consul-retry-backoff",
-        "consul-retry-max-backoff",
-        "max-stale",
-        "data",
-        "log-level",
-    ):
-        _flag(parser, name)
-    _flag(parser, "template", action="append", default=[])
-    for name in ("consul-retry", "once", "dry", "diff"):
-        _bool_flag(parser, name)
+    add_flags(parser)
     return parser
 
 
-def _duration(name: str, value: str) -> float:
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise FlagError(f"invalid value {value!r} for flag -{name}: {exc}") from None
-    if seconds < 0:
-        raise FlagError(f"invalid value {value!r} for flag -{name}: must not be negative")
-    return seconds
-
-
-def _boolean(name: str, value: str | None) -> bool:
-    if value is None:
-        return False
-    try:
-        return parse_bool(value)
-    except ValueError:
-        raise FlagError(f"invalid boolean value {value!r} for flag -{name}") from None
-
-
-def _first_env(environ: Mapping[str, str], *names: str) -> str | None:
-    for name in names:
-        value = environ.get(name)
-        if value:
-            return value
-    return None
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse flags; FlagError for unknown flags and positional arguments."""
+    for arg in argv:
+        if arg == "--":
+            break
+        flag = "-" + arg.lstrip("-")
+        for prefix, reason in _UNSUPPORTED_FLAGS:
+            if arg.startswith("-") and flag.startswith(prefix):
+                raise FlagError(f"flag {flag.split('=')[0]}: {reason}")
+    args, extra = build_parser().parse_known_args(list(argv))
+    if extra:
+        raise FlagError(f"extra args: {extra}")
+    return args
 
 
 def config_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Config:
-    """Build the Config from parsed flags, falling back on consul-template's variables."""
-    token_file = args.consul_token_file or _first_env(
-        environ, "CONSUL_TOKEN_FILE", "CONSUL_HTTP_TOKEN_FILE"
-    )
-    token = args.consul_token or _first_env(environ, "CONSUL_TOKEN", "CONSUL_HTTP_TOKEN")
-    if args.consul_token is None and token_file:
-        token = _read_token_file(token_file)
-    username = password = None
-    if args.consul_auth is not None:
-        if not args.consul_auth:
-            raise FlagError("invalid value for flag -consul-auth: cannot be empty")
-        username, _, password = args.consul_auth.partition(":")
-    retry = RetryConfig()
-    if args.consul_retry is not None:
-        retry = replace(retry, enabled=_boolean("consul-retry", args.consul_retry))
-    if args.consul_retry_attempts is not None:
+    """Build the Config: defaults < environment < -config files < CT_LOCAL_CONFIG < flags."""
+    flags = flags_layer(args)  # bad flag values first: they are exit 13, not 15
+    layers = [environment_layer(environ)]
+    for path in args.config:
+        layers.extend(decode(read_file(name)) for name in files_of(path))
+    local = environ.get(LOCAL_CONFIG, "")
+    if local.strip():
+        layers.append(decode(parse_text(local, f"${LOCAL_CONFIG}", "hcl")))
+    layers.append(flags)
+    return build_config(merge(layers), config_paths=tuple(args.config))
+
+
+def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+    """Parse flags, read every -config path and the environment, validate.
+
+    Re-entrant and free of side effects (it only reads files), so the runtime can call it
+    again on the reload signal and keep the old Config when it raises FlagError or
+    ConfigError.
+    """
+    return config_from_args(parse_args(argv), environ)
+
+
+def parse_templates(config: Config) -> int:
+    """``-parse-only``: load and parse every template; report the first failure."""
+    from ctmpl.funcs import default_registry
+
+    registry = default_registry()
+    for template in config.templates:
         try:
-            attempts = int(args.consul_retry_attempts)
-        except ValueError:
-            raise FlagError(
-                f"invalid value {args.consul_retry_attempts!r} for flag -consul-retry-attempts"
-            ) from None
-        if attempts < 0:
-            raise FlagError("invalid value for flag -consul-retry-attempts: must be >= 0")
-        retry = replace(retry, attempts=attempts)
-    if args.consul_retry_backoff is not None:
-        retry = replace(retry, backoff=_duration("consul-retry-backoff", args.consul_retry_backoff))
-    if args.consul_retry_max_backoff is not None:
-        retry = replace(
-            retry, max_backoff=_duration("consul-retry-max-backoff", args.consul_retry_max_backoff)
-        )
-    consul = ConsulConfig(
-        address=args.consul_addr or environ.get("CONSUL_HTTP_ADDR") or DEFAULT_CONSUL_ADDR,
-        token=token,
-        token_file=token_file,
-        auth_username=username,
-        auth_password=password,
-        max_stale=_duration("max-stale", args.max_stale) if args.max_stale else 2.0,
-        retry=retry,
-    )
-    log_level = (
-        args.log_level
-        or _first_env(environ, "CT_LOG", "CONSUL_TEMPLATE_LOG", "CONSUL_TEMPLATE_LOG_LEVEL")
-        or "warn"
-    ).lower()
-    if log_level not in LOG_LEVELS:
-        raise FlagError(
-            f"invalid value {log_level!r} for flag -log-level (use {', '.join(LOG_LEVELS)})"
-        )
-    templates = tuple(parse_template_flag(value) for value in args.template)
-    return Config(
-        consul=consul,
-        templates=templates,
-        once=_boolean("once", args.once),
-        dry=_boolean("dry", args.dry),
-        diff=_boolean("diff", args.diff),
-        data_file=args.data,
-        log_level=log_level,
-    ).validate()
-
-
-def _read_token_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the Consul token file {path}: {exc.strerror}") from None
+            load_template(template, registry)
+        except CtmplError as exc:
+            sys.stderr.write(f"ctmpl: {exc}\n")
+            return ExitCode.CONFIG_ERROR
+    return ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the ``ctmpl`` command."""
     environ = os.environ if environ is None else environ
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
     try:
-        args, extra = parser.parse_known_args(argv)
-        if extra:
-            raise FlagError(f"extra args: {extra}")
+        args = parse_args(argv)
         if args.help:
             sys.stdout.write(USAGE)
             return ExitCode.OK
@@ -221,12 +184,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as exc:
         sys.stderr.write(f"ctmpl: {exc}\n")
         return ExitCode.CONFIG_ERROR
+    if config.parse_only:
+        return parse_templates(config)
     setup_logging(config.log_level, config.log_format)
 
     def reload_config() -> Config:
         try:
-            args, _ = build_parser().parse_known_args(argv)
-            return config_from_args(args, environ)
+            return load_config(argv, environ)
         except FlagError as exc:
             raise ConfigError(str(exc)) from None
 

@@ -1,7 +1,7 @@
 """Configuration: frozen dataclasses, validated once, shared by every layer.
 
-Flags, environment variables and (later) configuration files are all turned into one
-:class:`Config`; nothing downstream reads ``os.environ`` or ``argv`` itself.
+Flags, environment variables and configuration files (:mod:`ctmpl.configfile`) are all turned
+into one :class:`Config`; nothing downstream reads ``os.environ`` or ``argv`` itself.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ DEFAULT_MAX_STALE = 2.0
 DEFAULT_BLOCK_QUERY_WAIT = 60.0
 DEFAULT_COMMAND_TIMEOUT = 30.0
 LOG_LEVELS = ("trace", "debug", "info", "warn", "err")
+LOG_FORMATS = ("text", "json")
+SYNTAXES = ("jinja", "go")
+#: Signal names consul-template accepts (``signals/signals_unix.go``); "" means none.
+SIGNALS = (
+    "SIGABRT", "SIGALRM", "SIGBUS", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO",
+    "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPROF", "SIGQUIT", "SIGSEGV", "SIGSTOP", "SIGSYS",
+    "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGUSR1", "SIGUSR2", "SIGWINCH",
+    "SIGXCPU", "SIGXFSZ",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +38,41 @@ class RetryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SSLConfig:
+    """TLS to Consul (consul-template's ``consul { ssl {...} }``)."""
+
+    enabled: bool = False
+    #: Verify the server's certificate and name; off only when asked for.
+    verify: bool = True
+    #: Client certificate; holds the key too when ``key`` is not given.
+    cert: str | None = None
+    key: str | None = None
+    #: CA bundle file; preferred over ``ca_path`` when both are given.
+    ca_cert: str | None = None
+    #: PEM text of CA certificates, given inline.
+    ca_cert_bytes: str | None = field(default=None, repr=False)
+    #: Directory of CA certificates (hashed names, as ``c_rehash`` makes them).
+    ca_path: str | None = None
+    #: Name to send as SNI and to verify the certificate against, instead of the host.
+    server_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransportConfig:
+    """Connection settings (consul-template's ``consul { transport {...} }``), in seconds."""
+
+    dial_keep_alive: float = 30.0
+    dial_timeout: float = 30.0
+    disable_keep_alives: bool = False
+    idle_conn_timeout: float = 5.0
+    max_idle_conns: int = 0
+    max_idle_conns_per_host: int = 100
+    #: 0 = unlimited.
+    max_conns_per_host: int = 0
+    tls_handshake_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class ConsulConfig:
     address: str = DEFAULT_CONSUL_ADDR
     token: str | None = field(default=None, repr=False)
@@ -38,6 +82,10 @@ class ConsulConfig:
     max_stale: float = DEFAULT_MAX_STALE
     block_query_wait: float = DEFAULT_BLOCK_QUERY_WAIT
     retry: RetryConfig = RetryConfig()
+    #: Consul Enterprise namespace sent as ``?ns=`` unless a query names its own.
+    namespace: str | None = None
+    ssl: SSLConfig = SSLConfig()
+    transport: TransportConfig = TransportConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +179,18 @@ class Config:
     unhealthy_after: float = 30.0
     #: Where the configuration came from, re-read on the reload signal.
     config_paths: tuple[str, ...] = ()
+    #: In once mode, fail when a dependency still has no data after the first fetch.
+    err_on_failed_lookup: bool = False
+    #: ``-parse-only``: load and parse every template, then exit.
+    parse_only: bool = False
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""
         if not self.templates:
-            raise ConfigError('no templates given: use -template "in:out[:command]"')
+            raise ConfigError(
+                'no templates given: use -template "in:out[:command]" or a template block '
+                "in a -config file"
+            )
         if self.diff and not self.dry:
             raise ConfigError("-diff only works together with -dry")
         for template in self.templates:
@@ -143,12 +198,16 @@ class Config:
                 raise ConfigError(f"template {template.name}: give source or contents, not both")
             if not template.source and template.contents is None:
                 raise ConfigError("template: a source or contents is required")
-            if not template.destination and not self.dry:
+            if not template.destination and not (self.dry or self.parse_only):
                 raise ConfigError(
                     f"template {template.name}: a destination is required (except with -dry)"
                 )
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"invalid log level {self.log_level!r} (use {', '.join(LOG_LEVELS)})")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(
+                f"invalid log format {self.log_format!r} (use {', '.join(LOG_FORMATS)})"
+            )
         return self
 
 

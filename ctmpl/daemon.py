@@ -20,14 +20,41 @@ log = logging.getLogger("ctmpl")
 
 def make_client(config: Config, observer: Observer | None = None) -> ConsulClient:
     """The Consul client for ``config``: a live Consul, or the data file served in-process."""
+    return ConsulClient(client_settings(config), observer=observer)
+
+
+def client_settings(config: Config) -> ClientSettings:
+    """What the Consul client needs from ``config``: address, credentials, TLS, transport."""
     consul = config.consul
     auth = None
     if consul.auth_username is not None:
         auth = (consul.auth_username, consul.auth_password or "")
-    settings = ClientSettings(
-        address=consul.address, token=consul.token, auth=auth, max_stale=consul.max_stale
+    ssl = consul.ssl
+    cert: tuple[str, str] | str | None = None
+    if ssl.cert:
+        cert = (ssl.cert, ssl.key) if ssl.key else ssl.cert
+    transport = consul.transport
+    return ClientSettings(
+        address=consul.address,
+        token=consul.token,
+        auth=auth,
+        max_stale=consul.max_stale,
+        ssl=ssl.enabled,
+        verify=ssl.verify,
+        ca_path=ssl.ca_path,
+        cert=cert,
+        server_name=ssl.server_name,
+        ca_cert=ssl.ca_cert,
+        ca_cert_bytes=ssl.ca_cert_bytes,
+        namespace=consul.namespace,
+        dial_timeout=transport.dial_timeout,
+        tls_handshake_timeout=transport.tls_handshake_timeout,
+        dial_keep_alive=transport.dial_keep_alive,
+        disable_keep_alives=transport.disable_keep_alives,
+        idle_conn_timeout=transport.idle_conn_timeout,
+        max_idle_conns_per_host=transport.max_idle_conns_per_host,
+        max_conns_per_host=transport.max_conns_per_host,
     )
-    return ConsulClient(settings, observer=observer)
 
 
 def signal_number(name: str) -> int | None:

@@ -1,11 +1,14 @@
-"""One pooled HTTP client for Consul: blocking queries, stale reads, token, error mapping."""
+"""One pooled HTTP client for Consul: blocking queries, stale reads, token, TLS, errors."""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import Any
 
 import httpx
@@ -38,7 +41,12 @@ class ConsulResponse:
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
-    """What the client needs to reach Consul; secrets are kept out of ``repr``."""
+    """What the client needs to reach Consul; secrets are kept out of ``repr``.
+
+    TLS is used when ``ssl`` is set or the address starts with ``https://``. ``verify`` may
+    also be a CA bundle path (httpx's convention); ``cert`` is a file holding certificate
+    and key, or a (certificate, key) pair. Durations are in seconds.
+    """
 
     address: str = "127.0.0.1:8500"
     token: str | None = None
@@ -49,9 +57,27 @@ class ClientSettings:
     ca_path: str | None = None
     cert: tuple[str, str] | str | None = None
     server_name: str | None = None
+    ca_cert: str | None = None
+    ca_cert_bytes: str | None = None
+    namespace: str | None = None
+    dial_timeout: float = 30.0
+    tls_handshake_timeout: float = 10.0
+    #: TCP keep-alive idle time; 0 leaves the system's setting.
+    dial_keep_alive: float = 30.0
+    disable_keep_alives: bool = False
+    idle_conn_timeout: float = 5.0
+    max_idle_conns_per_host: int = 100
+    #: 0 = unlimited.
+    max_conns_per_host: int = 0
 
     def __repr__(self) -> str:
-        return f"ClientSettings(address={self.address!r}, ssl={self.ssl})"
+        return f"ClientSettings(address={self.address!r}, ssl={self.uses_tls})"
+
+    @property
+    def uses_tls(self) -> bool:
+        if "://" in self.address:
+            return self.address.lower().startswith("https://")
+        return self.ssl
 
     @property
     def base_url(self) -> str:
@@ -60,6 +86,59 @@ class ClientSettings:
             return address.rstrip("/")
         scheme = "https" if self.ssl else "http"
         return f"{scheme}://{address}".rstrip("/")
+
+    def ssl_context(self) -> SSLContext:
+        """The TLS settings as an :class:`ssl.SSLContext` (raises ConsulError if unusable)."""
+        cafile = self.ca_cert or (self.verify if isinstance(self.verify, str) else None)
+        capath = None if cafile else self.ca_path
+        try:
+            if cafile or capath or self.ca_cert_bytes:
+                context = ssl.create_default_context(
+                    cafile=cafile, capath=capath, cadata=self.ca_cert_bytes
+                )
+            else:
+                context = ssl.create_default_context()
+            if self.verify is False:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if isinstance(self.cert, tuple):
+                context.load_cert_chain(self.cert[0], self.cert[1])
+            elif self.cert:
+                context.load_cert_chain(self.cert)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise ConsulError(
+                f"cannot load the TLS files for Consul (ca_cert, ca_path, cert, key): {reason}",
+                endpoint="",
+            ) from None
+        if self.uses_tls:
+            context.set_alpn_protocols(["h2", "http/1.1"])
+        return context
+
+    def limits(self, max_connections: int | None) -> httpx.Limits:
+        cap = max_connections or self.max_conns_per_host or None
+        keepalive = 0 if self.disable_keep_alives else self.max_idle_conns_per_host
+        if cap is not None:
+            keepalive = min(keepalive, cap)
+        return httpx.Limits(
+            max_connections=cap,
+            max_keepalive_connections=keepalive,
+            keepalive_expiry=self.idle_conn_timeout or None,
+        )
+
+    def socket_options(self) -> list[tuple[int, int, int]]:
+        if self.dial_keep_alive <= 0:
+            return []
+        seconds = max(1, int(self.dial_keep_alive))
+        options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+        for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL"):
+            if hasattr(socket, name):
+                options.append((socket.IPPROTO_TCP, getattr(socket, name), seconds))
+        return options
+
+    @property
+    def connect_timeout(self) -> float:
+        return self.dial_timeout + (self.tls_handshake_timeout if self.uses_tls else 0.0)
 
 
 class ConsulClient:
@@ -80,18 +159,24 @@ class ConsulClient:
         headers = {"User-Agent": USER_AGENT}
         if settings.token:
             headers["X-Consul-Token"] = settings.token
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
+        if transport is None:
+            context = settings.ssl_context() if settings.uses_tls else None
+            transport = httpx.AsyncHTTPTransport(
+                verify=context if context is not None else True,
+                http2=settings.uses_tls,
+                limits=settings.limits(max_connections),
+                socket_options=settings.socket_options(),
+            )
+        self._connect_timeout = settings.connect_timeout
+        self._extensions: dict[str, Any] = {}
+        if settings.server_name and settings.uses_tls:
+            self._extensions["sni_hostname"] = settings.server_name
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=headers,
             auth=settings.auth,
             transport=transport,
-            limits=limits,
-            verify=settings.verify,
-            cert=settings.cert,
-            timeout=httpx.Timeout(connect=30.0, read=None, write=30.0, pool=None),
+            timeout=httpx.Timeout(connect=self._connect_timeout, read=None, write=30.0, pool=None),
         )
         self.requests = 0
 
@@ -130,6 +215,8 @@ class ConsulClient:
         raw: bool,
     ) -> ConsulResponse:
         query: dict[str, str | list[str]] = dict(params or {})
+        if self.settings.namespace and "ns" not in query:
+            query["ns"] = self.settings.namespace
         if stale:
             query["stale"] = ""
         if index > 0:
@@ -142,15 +229,16 @@ class ConsulClient:
             answer = await self._http.get(
                 path,
                 params=query,
-                timeout=httpx.Timeout(connect=30.0, read=read_timeout, write=30.0, pool=None),
+                timeout=httpx.Timeout(
+                    connect=self._connect_timeout, read=read_timeout, write=30.0, pool=None
+                ),
+                extensions=self._extensions,
             )
         except httpx.TransportError as exc:
             if self.observer is not None:
                 self.observer(path, None)
-            reason = type(exc).__name__
-            detail = str(exc) or reason
             raise ConsulUnavailable(
-                f"cannot reach Consul at {self.settings.base_url} for {path}: {detail}",
+                f"cannot reach Consul at {self.settings.base_url} for {path}: {_reason(exc)}",
                 endpoint=path,
             ) from None
         if self.observer is not None:
@@ -186,6 +274,23 @@ class ConsulClient:
                 f"Consul answered malformed JSON for {path}: {exc}", endpoint=path, status=status
             ) from None
         return ConsulResponse(body, index, last_contact, known_leader)
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """Why a request failed, in words; TLS verification failures say what to check."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = cause.verify_message or cause.reason or "unknown reason"
+            return (
+                f"TLS certificate verification failed ({detail}); check the CA "
+                "(consul.ssl.ca_cert, -consul-ssl-ca-cert, $CONSUL_CACERT) and the server name"
+            )
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc) or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return f"TLS certificate verification failed ({text}); check the CA and server name"
+    return text
 
 
 def _header_int(answer: httpx.Response, name: str) -> int:

@@ -143,3 +143,25 @@ async def test_connection_refused_is_unavailable() -> None:
 def test_settings_repr_hides_secrets() -> None:
     settings = ClientSettings(token=SECRET, auth=("user", "hunter2"))
     assert SECRET not in repr(settings) and "hunter2" not in repr(settings)
+
+
+@respx.mock
+async def test_namespace_is_sent_unless_the_query_names_one() -> None:
+    route = respx.get(f"{BASE}/v1/kv/a").mock(return_value=_ok([]))
+    client = _client(namespace="team-a")
+    await client.get("/v1/kv/a")
+    assert route.calls.last.request.url.params["ns"] == "team-a"
+    await client.get("/v1/kv/a", {"ns": "other"})
+    assert route.calls.last.request.url.params.get_list("ns") == ["other"]
+    await client.aclose()
+
+
+def test_transport_settings_become_pool_limits() -> None:
+    settings = ClientSettings(max_conns_per_host=8, max_idle_conns_per_host=100)
+    limits = settings.limits(None)
+    assert (limits.max_connections, limits.max_keepalive_connections) == (8, 8)
+    assert settings.limits(3).max_connections == 3
+    assert ClientSettings(disable_keep_alives=True).limits(None).max_keepalive_connections == 0
+    assert ClientSettings().limits(None).max_connections is None
+    assert ClientSettings(ssl=True).connect_timeout == 40.0
+    assert ClientSettings().connect_timeout == 30.0
