@@ -38,7 +38,7 @@ class GoTemplate:
         try:
             self.trees: dict[str, Tree] = parse(name, text, self._has_function, left, right)
         except ParseError as exc:
-            raise TemplateError(exc.reason, name, exc.line) from None
+            raise TemplateError(exc.reason, name, exc.line) from exc
 
     def _has_function(self, name: str) -> bool:
         return name in builtins.BUILTINS or name in self.registry or name in _TEMPLATE_FUNCTIONS
@@ -83,6 +83,7 @@ class GoTemplate:
             except ExecError as exc:
                 text = None
                 error = _template_error(self.name, exc)
+                error.__cause__ = exc  # Go's own message, for tools that want it verbatim
         if error is not None and ctx.missing:
             # The first pass sees empty values (``index (service "x") 0`` fails); wait
             # for the data instead of reporting.
