@@ -125,13 +125,12 @@ async def _render_ctmpl(entry: Entry, consul: str | None) -> Outcome:
                 return Outcome(error=_go_message(result.error))
             if not result.missing:
                 return Outcome(output=result.text)
-            for dep in result.missing:
-                if store.attempted(dep):
-                    continue
+            new = [dep for dep in result.missing if not store.attempted(dep)]
+            if not new:
+                return Outcome()  # held back for good, as consul-template -once would wait
+            for dep in new:
                 fetched = await dep.fetch(client, 0, 1.0)
                 store.set(dep, fetched.data)
-            if all(store.attempted(dep) for dep in result.missing):
-                return Outcome()
     finally:
         await client.aclose()
     return Outcome()
