@@ -21,7 +21,7 @@ def test_corpus_copy_is_the_shipped_template(name: str) -> None:
 
 def test_seed_renders_the_three_instances() -> None:
     out = (harness.CORPUS / "nginx_seed" / "expected.out").read_text()
-    upstream = [line.strip() for line in out.splitlines() if line.strip().startswith("server ")]
+    upstream = [line.strip() for line in out.splitlines() if line.strip().startswith("server 1")]
     assert upstream == [f"server 192.168.200.87:{port};" for port in (80, 81, 82)]
     assert "ip_hash;" in out and "proxy_pass http://http_backend;" in out
 
