@@ -134,7 +134,9 @@ class _Data:
                 tags.setdefault(s.name, set()).update(s.tags)
             return 200, {name: sorted(t) for name, t in sorted(tags.items())}
         if path == "/v1/catalog/nodes":
-            return 200, [self.node_json(n) for n in sorted(self.nodes.values(), key=lambda n: n.name)]
+            return 200, [
+                self.node_json(n) for n in sorted(self.nodes.values(), key=lambda n: n.name)
+            ]
         if path.startswith("/v1/catalog/node/"):
             return 200, self.catalog_node(path.rsplit("/", 1)[1])
         if path == "/v1/catalog/datacenters":

@@ -150,7 +150,9 @@ def _hcl(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_reference(entry: Entry, consul: str | None = None, binary: Path = REFERENCE_BINARY) -> Outcome:
+def render_reference(
+    entry: Entry, consul: str | None = None, binary: Path = REFERENCE_BINARY
+) -> Outcome:
     """Run ``consul-template -once -dry`` on the entry; parse its output or its error."""
     with tempfile.TemporaryDirectory() as tmp:
         destination = Path(tmp) / "out"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fakeconsul  # noqa: E402
-import harness  # noqa: E402
+import fakeconsul
+import harness
 
 
 def main(names: list[str]) -> int:

@@ -121,4 +121,4 @@ def test_unknown_node_is_an_empty_value() -> None:
 def test_error_on_missing_key_reports_nil_data() -> None:
     result = render("{{ .Anything }}", Store(), error_on_missing_key=True)
     assert result.error is not None
-    assert "nil data; no entry for key \"Anything\"" in str(result.error)
+    assert 'nil data; no entry for key "Anything"' in str(result.error)

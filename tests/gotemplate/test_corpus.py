@@ -23,7 +23,9 @@ def _skip_without_helpers(entry: harness.Entry) -> None:
         pytest.skip(f"helper functions not in the registry yet: {', '.join(missing)}")
 
 
-def _render_both(entry: harness.Entry, reference: bool) -> tuple[harness.Outcome, harness.Outcome | None]:
+def _render_both(
+    entry: harness.Entry, reference: bool
+) -> tuple[harness.Outcome, harness.Outcome | None]:
     if entry.data is None:
         ours = harness.render_ctmpl(entry)
         theirs = harness.render_reference(entry) if reference else None

@@ -20,11 +20,11 @@ class Pad:
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
 
-    def Set(self, key: str, value: Any) -> str:  # noqa: N802 - Go method name
+    def Set(self, key: str, value: Any) -> str:
         self.data[key] = value
         return ""
 
-    def Get(self, key: str) -> Any:  # noqa: N802
+    def Get(self, key: str) -> Any:
         return self.data.get(key)
 
     def hidden(self) -> str:
@@ -89,7 +89,7 @@ def test_range_over_lists_maps_and_channels() -> None:
 def test_break_and_continue_in_map_range() -> None:
     dot = {"a": 1, "b": 2, "c": 3, "d": 4}
     out = run(
-        "{{ range $k, $v := . }}{{ if eq $k \"b\" }}{{ continue }}{{ end }}"
+        '{{ range $k, $v := . }}{{ if eq $k "b" }}{{ continue }}{{ end }}'
         "{{ if eq $v 4 }}{{ break }}{{ end }}{{ $k }}{{ end }}",
         dot,
     )
@@ -98,14 +98,12 @@ def test_break_and_continue_in_map_range() -> None:
 
 def test_struct_fields_and_typed_maps() -> None:
     svc = Svc("web", 80, ["a", "b"], {"v": "1"})
-    out = run(
-        "{{ .Name }}:{{ .Port }} {{ .Tags }} {{ .Meta.v }}|{{ .Meta.nope }}|{{ . }}", svc
-    )
+    out = run("{{ .Name }}:{{ .Port }} {{ .Tags }} {{ .Meta.v }}|{{ .Meta.nope }}|{{ . }}", svc)
     assert out == "web:80 [a b] 1||{web 80 [a b] map[v:1]}"
 
 
 def test_missing_keys_of_untyped_maps_print_no_value() -> None:
-    assert run("{{ .nope }}|{{ .a.b }}|{{ index . \"nope\" }}", {"a": {}}) == (
+    assert run('{{ .nope }}|{{ .a.b }}|{{ index . "nope" }}', {"a": {}}) == (
         "<no value>|<no value>|<no value>"
     )
 
@@ -149,7 +147,7 @@ def test_wrong_number_of_arguments() -> None:
 def test_variadic_functions_and_call() -> None:
     assert run('{{ words "a" "b" | len }}') == "2"
     assert run("{{ call .F 2 3 }}", {"F": lambda a, b: a * b}) == "6"
-    with pytest.raises(ExecError, match="wrong number of args for .F: got 1 want 2"):
+    with pytest.raises(ExecError, match=r"wrong number of args for \.F: got 1 want 2"):
         run("{{ call .F 2 }}", {"F": lambda a, b: a * b})
 
 
@@ -196,7 +194,7 @@ def test_pointers_print_as_structs_at_top_level_and_with_ampersand_in_printf() -
 
 
 def test_printing_a_channel_is_an_error() -> None:
-    with pytest.raises(ExecError, match="can't print {{count 2}} of type chan"):
+    with pytest.raises(ExecError, match=r"can't print \{\{count 2\}\} of type chan"):
         run("{{ count 2 }}")
 
 

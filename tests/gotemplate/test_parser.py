@@ -53,9 +53,7 @@ def test_numbers_are_classified_like_go() -> None:
     action = root.nodes[0]
     assert isinstance(action, nodes.ActionNode) and action.pipe is not None
     args = action.pipe.cmds[0].args[1:]
-    kinds = [
-        (n.is_int, n.is_float, n.int64) for n in args if isinstance(n, nodes.NumberNode)
-    ]
+    kinds = [(n.is_int, n.is_float, n.int64) for n in args if isinstance(n, nodes.NumberNode)]
     assert kinds == [
         (True, True, 1),
         (True, True, 1),
@@ -67,9 +65,7 @@ def test_numbers_are_classified_like_go() -> None:
 
 
 def test_define_and_block_add_named_trees() -> None:
-    trees = parse(
-        "main", '{{define "a"}}A{{end}}{{block "b" .}}B{{end}}', lambda name: False
-    )
+    trees = parse("main", '{{define "a"}}A{{end}}{{block "b" .}}B{{end}}', lambda name: False)
     assert sorted(trees) == ["a", "b", "main"]
     assert str(trees["a"].root) == "A"
     assert str(trees["main"].root) == '{{template "b" .}}'
@@ -91,7 +87,7 @@ def test_empty_definition_does_not_replace_a_full_one() -> None:
         ("{{break}}", 1, "{{break}} outside {{range}}"),
         ("{{range .X}}{{else}}{{else}}{{end}}", 1, "expected end; found {{else}}"),
         ("{{.X | 3}}", 1, "non executable command in pipeline stage 2"),
-        ('{{template .X}}', 1, 'unexpected ".X" in template clause'),
+        ("{{template .X}}", 1, 'unexpected ".X" in template clause'),
         ("{{3.x}}", 1, 'bad number syntax: "3.x"'),
         ("{{$x, $y := 1}}", 1, "too many declarations in command"),
         ("{{range $a, $b, $c := .X}}{{end}}", 1, "too many declarations in range"),

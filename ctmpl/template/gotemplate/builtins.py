@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ctmpl.template.gotemplate import fmt, values
+from ctmpl.template.gotemplate.printf import sprintf
 from ctmpl.template.gotemplate.quoting import is_print
 
 
@@ -63,7 +64,7 @@ def eq(arg1: Any, *rest: Any) -> bool:
             kind1, kind2 = values.kind(arg1), values.kind(arg)
             if kind1 != kind2 and values.INVALID not in (kind1, kind2):
                 raise FuncError(
-                    fmt.sprintf(
+                    sprintf(
                         "non-comparable types %s: %v, %s: %v",
                         arg1,
                         values.type_name(arg1),
@@ -76,7 +77,7 @@ def eq(arg1: Any, *rest: Any) -> bool:
             else:
                 if not _comparable(arg):
                     raise FuncError(
-                        fmt.sprintf("non-comparable type %s: %v", arg, values.type_name(arg))
+                        sprintf("non-comparable type %s: %v", arg, values.type_name(arg))
                     )
                 result = arg1 is arg if kind1 == values.PTR else arg1 == arg
         if result:
@@ -148,7 +149,9 @@ def index(item: Any, *indexes: Any) -> Any:
             data = _bytes(item) if k == values.STRING else item
             x = _index_arg(idx, len(data))
             if x == len(data):
-                raise FuncError(f"reflect: {'string' if k == values.STRING else 'slice'} index out of range")
+                raise FuncError(
+                    f"reflect: {'string' if k == values.STRING else 'slice'} index out of range"
+                )
             item = data[x]
         elif k == values.MAP:
             try:
@@ -267,7 +270,7 @@ def urlquery(*args: Any) -> str:
 
 
 def printf(format_: Any, *args: Any) -> str:
-    return fmt.sprintf(format_, *args)
+    return sprintf(format_, *args)
 
 
 def call_value(name: str, fn: Any, *args: Any) -> Any:

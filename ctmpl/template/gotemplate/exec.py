@@ -256,7 +256,7 @@ class State:
                 )
             for i in range(value):
                 one_iteration(None, i)
-            return value > 0
+            return bool(value > 0)
         if k == values.SLICE:
             for i, elem in enumerate(value):
                 one_iteration(i, elem)
@@ -345,7 +345,10 @@ class State:
         if constant.is_complex:
             return constant.complex128
         is_hex_int = (
-            len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(c in text for c in "pP")
+            len(text) > 2
+            and text[0] == "0"
+            and text[1] in "xX"
+            and not any(c in text for c in "pP")
         )
         if (
             constant.is_float
@@ -489,7 +492,7 @@ class State:
             return result
         if name == "printf" and rest:
             fmt_value = self.eval_string_arg(dot, rest[0])
-            argv = [fmt_value] + self._arg_values(dot, rest[1:], final)
+            argv = [fmt_value, *self._arg_values(dot, rest[1:], final)]
         elif name == "printf":
             argv = [self._check_string(final)]
         else:

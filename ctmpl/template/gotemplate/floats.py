@@ -59,9 +59,7 @@ def _fmt_f(neg: bool, digits: str, dp: int, prec: int) -> str:
     return out
 
 
-def _format_digits(
-    neg: bool, digits: str, dp: int, prec: int, fmt: str, *, shortest: bool
-) -> str:
+def _format_digits(neg: bool, digits: str, dp: int, prec: int, fmt: str, *, shortest: bool) -> str:
     if fmt in "eE":
         return _fmt_e(neg, digits, dp, prec, fmt)
     if fmt == "f":

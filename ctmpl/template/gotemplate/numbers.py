@@ -56,7 +56,9 @@ def _parse_float(text: str) -> float | None:
     if match:
         sign, whole, frac, exp = match.groups()
         try:
-            mantissa = float.fromhex(f"0x{whole.replace('_', '') or '0'}.{(frac or '').replace('_', '') or '0'}p{exp.replace('_', '')}")
+            digits = whole.replace("_", "") or "0"
+            fraction = (frac or "").replace("_", "") or "0"
+            mantissa = float.fromhex(f"0x{digits}.{fraction}p{exp.replace('_', '')}")
         except (ValueError, OverflowError):
             return None
         return -mantissa if sign == "-" else mantissa
@@ -144,17 +146,17 @@ def fill_number(node: NumberNode, kind: str) -> None:
         node.is_float = True
         node.float64 = float(node.uint64)
     else:
-        value = _parse_float(text)
-        if value is not None:
+        fvalue = _parse_float(text)
+        if fvalue is not None:
             if not any(c in text for c in ".eEpP"):
                 raise NumberSyntaxError(f"integer overflow: {_go_quote(text)}")
             node.is_float = True
-            node.float64 = value
-            as_int = _as_int64(value)
+            node.float64 = fvalue
+            as_int = _as_int64(fvalue)
             if as_int is not None:
                 node.is_int = True
                 node.int64 = as_int
-            as_uint = _as_uint64(value)
+            as_uint = _as_uint64(fvalue)
             if as_uint is not None:
                 node.is_uint = True
                 node.uint64 = as_uint

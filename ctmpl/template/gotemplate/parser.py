@@ -470,9 +470,7 @@ class Tree:
             return BoolNode(token.pos, value=token.val == "true", tree=self)
         if typ in (ItemType.CHAR_CONSTANT, ItemType.COMPLEX, ItemType.NUMBER):
             node = NumberNode(token.pos, text=token.val, tree=self)
-            kind = {ItemType.CHAR_CONSTANT: "char", ItemType.COMPLEX: "complex"}.get(
-                typ, "number"
-            )
+            kind = {ItemType.CHAR_CONSTANT: "char", ItemType.COMPLEX: "complex"}.get(typ, "number")
             try:
                 fill_number(node, kind)
             except NumberSyntaxError as exc:

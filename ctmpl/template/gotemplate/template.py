@@ -97,7 +97,7 @@ class GoTemplate:
 
     def defined_templates(self) -> list[str]:
         """Names of the templates this file defines, the file's own name first."""
-        return [self.name] + sorted(n for n in self.trees if n != self.name)
+        return [self.name, *sorted(n for n in self.trees if n != self.name)]
 
 
 def _template_error(name: str, exc: ExecError) -> TemplateError:

@@ -63,7 +63,7 @@ def kind(value: Any) -> str:
         return MAP
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return STRUCT if type(value) in VALUE_STRUCTS else PTR
-    if isinstance(value, Iterator) or isinstance(value, range | set | frozenset):
+    if isinstance(value, Iterator | range | set | frozenset):
         return CHAN
     if isinstance(value, types.FunctionType | types.BuiltinFunctionType | types.MethodType):
         return FUNC
@@ -128,7 +128,7 @@ def is_exported(name: str) -> bool:
 
 
 @functools.cache
-def _field_hints(cls: type) -> dict[str, Any]:
+def _field_hints(cls: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except Exception:
@@ -147,7 +147,8 @@ def typed_field(owner: Any, name: str, value: Any) -> Any:
     empty string, where one of a ``map[string]interface{}`` prints ``<no value>``.
     """
     if isinstance(value, dict) and not isinstance(value, StrMap):
-        hint = _field_hints(type(owner)).get(name)
+        owner_type: Any = type(owner)
+        hint = _field_hints(owner_type).get(name)
         if typing.get_origin(hint) is dict and typing.get_args(hint)[1:] == (str,):
             return StrMap(value)
     return value
