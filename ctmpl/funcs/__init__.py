@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ctmpl.funcs import consul, environment
+from ctmpl.funcs import consul, environment, sprig
 from ctmpl.funcs.registry import Registry, TemplateFunction
 
 __all__ = ["Registry", "TemplateFunction", "default_registry"]
 
-_MODULES = (consul, environment)
+_MODULES = (consul, environment, sprig)
 
 
 def default_registry() -> Registry:

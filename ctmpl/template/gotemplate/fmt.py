@@ -527,6 +527,13 @@ def sprintln(*args: Any) -> str:
     return p.text()
 
 
+def sprint_q(text: str) -> str:
+    """``fmt.Sprintf("%q", text)``."""
+    p = Printer()
+    p.fmt_q(text)
+    return p.text()
+
+
 def print_value(value: Any) -> str:
     """What an action such as ``{{ .X }}`` writes: pointers are followed, nil is ``<no value>``."""
     p = Printer()
