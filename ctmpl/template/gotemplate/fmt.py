@@ -19,6 +19,7 @@ from ctmpl.template.gotemplate.quoting import can_backquote, quote, quote_rune
 LDIGITS = "0123456789abcdefx"
 UDIGITS = "0123456789ABCDEFX"
 MAX_RUNE = 0x10FFFF
+UINT64_MASK = (1 << 64) - 1  # Go passes integers to %c %q %U as uint64
 
 
 def _utf8(text: str) -> bytes:
@@ -144,7 +145,7 @@ class Printer:
         if self.prec_present and self.prec > 4:
             prec = self.prec
         body = "U+" + format(u, "X").rjust(prec, "0")
-        if self.sharp and u <= MAX_RUNE and chr(u).isprintable():
+        if self.sharp and u <= MAX_RUNE and not 0xD800 <= u <= 0xDFFF and chr(u).isprintable():
             body += " '" + chr(u) + "'"
         old_zero = self.zero
         self.zero = False
@@ -302,11 +303,11 @@ class Printer:
         elif verb == "X":
             self.fmt_integer(v, 16, verb, UDIGITS)
         elif verb == "c":
-            self.fmt_c(v)
+            self.fmt_c(v & UINT64_MASK)
         elif verb == "q":
-            self.fmt_qc(v)
+            self.fmt_qc(v & UINT64_MASK)
         elif verb == "U":
-            self.fmt_unicode(v)
+            self.fmt_unicode(v & UINT64_MASK)
         else:
             self.bad_verb(verb, v)
 
