@@ -24,13 +24,18 @@ class QueryError(CtmplError):
 
 
 class TemplateError(CtmplError):
-    """A template failed to load or render; carries the template name and line."""
+    """A template failed to load or render; carries the template name, line and column."""
 
-    def __init__(self, message: str, template: str, line: int | None = None) -> None:
+    def __init__(
+        self, message: str, template: str, line: int | None = None, *, column: int | None = None
+    ) -> None:
         self.template = template
         self.line = line
+        self.column = column
         self.reason = message
         where = f"{template}:{line}" if line is not None else template
+        if line is not None and column is not None:
+            where += f":{column}"
         super().__init__(f"{where}: {message}")
 
 

@@ -12,6 +12,7 @@ from ctmpl.funcs import (
     netaddr,
     parsing,
     scratch,
+    sprig,
     text,
     timefuncs,
 )
@@ -31,6 +32,7 @@ _MODULES = (
     timefuncs,
     scratch,
     netaddr,
+    sprig,
 )
 
 

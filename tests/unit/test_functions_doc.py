@@ -96,8 +96,25 @@ def test_example_renders_as_documented(example: Example, fixed_world: Path) -> N
         assert text == example.expected
 
 
+CORPUS = Path(__file__).resolve().parents[1] / "gotemplate" / "corpus"
+
+
+def _sprig_listed(doc: str) -> set[str]:
+    section = doc.split("<!-- sprig-functions:", 1)[1]
+    return set(re.findall(r"^- `(sprig_\w+)`$", section, flags=re.M))
+
+
+def test_every_sprig_function_is_listed_and_checked_against_the_reference() -> None:
+    sprig = {n for n in default_registry().names() if n.startswith("sprig_")}
+    assert sprig, "no sprig functions registered"
+    assert _sprig_listed(DOC.read_text(encoding="utf-8")) == sprig
+    corpus = "".join(p.read_text(encoding="utf-8") for p in CORPUS.glob("*/template.ctmpl"))
+    used = set(re.findall(r"\b(sprig_\w+)", corpus))
+    assert sorted(sprig - used) == [], "sprig functions the reference corpus does not exercise"
+
+
 def test_every_function_is_documented_with_an_example() -> None:
-    names = set(default_registry().names())
+    names = {n for n in default_registry().names() if not n.startswith("sprig_")}
     documented = {e.function for e in EXAMPLES}
     assert sorted(names - set(HEADINGS)) == [], "functions without a heading"
     assert sorted(names - documented) == [], "functions without an example"

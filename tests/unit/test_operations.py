@@ -86,6 +86,7 @@ async def test_failed_check_keeps_destination_and_skips_command(tmp_path: Path) 
     out, marker = tmp_path / "out.conf", tmp_path / "reloaded"
     out.write_text("good\n")
     template = TemplateConfig(
+        syntax="jinja",
         contents='{{ key("cfg") }}\n',
         destination=str(out),
         command=f"touch {marker}",
@@ -106,6 +107,7 @@ async def test_passing_check_sees_the_staged_file(tmp_path: Path) -> None:
     _kv(respx.mock, "cfg", "good value")
     out, seen = tmp_path / "out.conf", tmp_path / "seen"
     template = TemplateConfig(
+        syntax="jinja",
         contents='{{ key("cfg") }}\n',
         destination=str(out),
         check=("sh", "-c", f'cp "$0" {seen} && grep -q good "$0"', "{{ staged }}"),
@@ -124,6 +126,7 @@ async def test_safe_service_holds_back_an_empty_pool(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.write_text("upstream with servers\n")
     template = TemplateConfig(
+        syntax="jinja",
         contents='{% for s in safeService("web") %}{{ s.Address }}{% endfor %}',
         destination=str(out),
     )

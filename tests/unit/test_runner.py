@@ -79,7 +79,7 @@ NESTED = (
 async def test_multi_pass_discovery_renders_nested_dependencies(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out.txt"
-    code, _ = await _run([TemplateConfig(contents=NESTED, destination=str(out))])
+    code, _ = await _run([TemplateConfig(syntax="jinja", contents=NESTED, destination=str(out))])
     assert code == ExitCode.OK
     assert out.read_text() == ("api n1 10.0.0.1:9000\nweb n1 10.0.0.1:80\nweb n2 10.0.0.2:80\n")
 
@@ -89,7 +89,9 @@ async def test_once_fails_naming_template_and_missing_key(tmp_path: Path) -> Non
     _catalog(respx.mock)
     out = tmp_path / "out.txt"
     with pytest.raises(MissingDataError) as caught:
-        await _run([TemplateConfig(contents='{{ key("missing") }}', destination=str(out))])
+        await _run(
+            [TemplateConfig(syntax="jinja", contents='{{ key("missing") }}', destination=str(out))]
+        )
     assert "kv.block(missing)" in str(caught.value)
     assert str(out) in str(caught.value)
     assert not out.exists()
@@ -100,7 +102,7 @@ async def test_key_or_default_does_not_block(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out.txt"
     text = '{{ keyOrDefault("missing", "dflt") }} {{ keyExists("missing") }} {{ key("app/port") }}'
-    code, _ = await _run([TemplateConfig(contents=text, destination=str(out))])
+    code, _ = await _run([TemplateConfig(syntax="jinja", contents=text, destination=str(out))])
     assert code == ExitCode.OK
     assert out.read_text() == "dflt false 8080"
 
@@ -113,7 +115,10 @@ async def test_dry_prints_and_writes_nothing(tmp_path: Path) -> None:
     code, printed = await _run(
         [
             TemplateConfig(
-                contents='{{ key("app/port") }}\n', destination=str(out), command=f"touch {marker}"
+                syntax="jinja",
+                contents='{{ key("app/port") }}\n',
+                destination=str(out),
+                command=f"touch {marker}",
             )
         ],
         dry=True,
@@ -127,7 +132,9 @@ async def test_dry_prints_and_writes_nothing(tmp_path: Path) -> None:
 async def test_dry_diff_exit_codes(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out.txt"
-    template = TemplateConfig(contents='port {{ key("app/port") }}\n', destination=str(out))
+    template = TemplateConfig(
+        syntax="jinja", contents='port {{ key("app/port") }}\n', destination=str(out)
+    )
     out.write_text("port 8080\n")
     code, printed = await _run([template], dry=True, diff=True)
     assert (code, printed) == (ExitCode.OK, "")
@@ -145,9 +152,17 @@ async def test_commands_run_once_per_change_in_order(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     shared = f"echo shared >> {log}"
     templates = [
-        TemplateConfig(contents='{{ key("app/port") }}', destination=str(first), command=shared),
-        TemplateConfig(contents='b{{ key("app/port") }}', destination=str(second), command=shared),
         TemplateConfig(
+            syntax="jinja", contents='{{ key("app/port") }}', destination=str(first), command=shared
+        ),
+        TemplateConfig(
+            syntax="jinja",
+            contents='b{{ key("app/port") }}',
+            destination=str(second),
+            command=shared,
+        ),
+        TemplateConfig(
+            syntax="jinja",
             contents='c{{ key("app/port") }}',
             destination=str(tmp_path / "c"),
             command=f"echo c >> {log}",
@@ -167,7 +182,11 @@ async def test_failing_command_makes_once_fail(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out"
     code, _ = await _run(
-        [TemplateConfig(contents="x", destination=str(out), command="sh -c 'exit 3'")]
+        [
+            TemplateConfig(
+                syntax="jinja", contents="x", destination=str(out), command="sh -c 'exit 3'"
+            )
+        ]
     )
     assert code == ExitCode.RUNNER_ERROR
     assert out.read_text() == "x"
@@ -177,7 +196,9 @@ async def test_failing_command_makes_once_fail(tmp_path: Path) -> None:
 async def test_template_error_is_fatal_by_default(tmp_path: Path) -> None:
     _catalog(respx.mock)
     with pytest.raises(TemplateError, match="undefined"):
-        await _run([TemplateConfig(contents="{{ nope }}", destination=str(tmp_path / "o"))])
+        await _run(
+            [TemplateConfig(syntax="jinja", contents="{{ nope }}", destination=str(tmp_path / "o"))]
+        )
 
 
 @respx.mock
@@ -186,7 +207,11 @@ async def test_non_fatal_template_error_keeps_previous_output(tmp_path: Path) ->
     out = tmp_path / "o"
     out.write_text("previous")
     code, _ = await _run(
-        [TemplateConfig(contents="{{ nope }}", destination=str(out), error_fatal=False)]
+        [
+            TemplateConfig(
+                syntax="jinja", contents="{{ nope }}", destination=str(out), error_fatal=False
+            )
+        ]
     )
     assert code == ExitCode.RUNNER_ERROR
     assert out.read_text() == "previous"

@@ -1,0 +1,183 @@
+"""How Python values stand for Go values: kinds, type names, truth, map order.
+
+The data model is plain Python: ``None`` is Go's nil (or the invalid value of a missing
+key), ``bool``/``int``/``float``/``str`` are Go's basic kinds, lists and tuples are slices,
+mappings are maps, iterators are channels, and dataclass instances are pointers to structs
+(consul-template hands templates ``*HealthService`` and the like) except for the few value
+structs listed in :data:`VALUE_STRUCTS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ctmpl.consul import models
+
+#: Dataclasses that consul-template embeds by value rather than by pointer.
+VALUE_STRUCTS: frozenset[type] = frozenset({models.Weights, models.TaggedAddress})
+
+#: Go package names of the modules whose dataclasses templates see.
+_PACKAGES = {models.__name__: "dependency"}
+
+# Kinds, named as Go's reflect.Kind prints them.
+INVALID = "invalid"
+BOOL = "bool"
+INT = "int"
+FLOAT = "float64"
+COMPLEX = "complex128"
+STRING = "string"
+SLICE = "slice"
+MAP = "map"
+STRUCT = "struct"
+PTR = "ptr"
+CHAN = "chan"
+FUNC = "func"
+
+
+class StrMap(dict[str, Any]):
+    """A ``map[string]string``: a missing key reads as ``""`` rather than no value."""
+
+
+def kind(value: Any) -> str:
+    """The Go kind a Python value stands for."""
+    if value is None:
+        return INVALID
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, complex):
+        return COMPLEX
+    if isinstance(value, str):
+        return STRING
+    if isinstance(value, list | tuple):
+        return SLICE
+    if isinstance(value, Mapping):
+        return MAP
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return STRUCT if type(value) in VALUE_STRUCTS else PTR
+    if isinstance(value, Iterator | range | set | frozenset):
+        return CHAN
+    if isinstance(value, types.FunctionType | types.BuiltinFunctionType | types.MethodType):
+        return FUNC
+    if callable(value) and not hasattr(value, "__dict__"):
+        return FUNC
+    return PTR
+
+
+def struct_type_name(cls: type) -> str:
+    package = _PACKAGES.get(cls.__module__, cls.__module__.rsplit(".", 1)[-1])
+    return f"{package}.{cls.__name__}"
+
+
+def type_name(value: Any) -> str:
+    """Go's ``reflect.Type.String()`` for the value, as near as Python allows."""
+    k = kind(value)
+    if k == INVALID:
+        return "<nil>"
+    if k in (BOOL, INT, FLOAT, COMPLEX, STRING):
+        return k
+    if k == SLICE:
+        return "[]" + _element_type(list(value))
+    if k == MAP:
+        keys = _element_type(list(value.keys()))
+        elems = "string" if isinstance(value, StrMap) else _element_type(list(value.values()))
+        return f"map[{keys}]{elems}"
+    if k == STRUCT:
+        return struct_type_name(type(value))
+    if k == CHAN:
+        return "chan interface {}"
+    if k == FUNC:
+        return "func(...interface {}) (interface {}, error)"
+    if dataclasses.is_dataclass(value):
+        return "*" + struct_type_name(type(value))
+    return "*" + struct_type_name(type(value))
+
+
+def _element_type(items: list[Any]) -> str:
+    names = {type_name(item) for item in items}
+    if len(names) == 1:
+        name = names.pop()
+        if name != "<nil>":
+            return name
+    return "interface {}"
+
+
+def truth(value: Any) -> bool:
+    """Go's ``isTrue``: false, 0, nil and empty strings, slices and maps are false."""
+    k = kind(value)
+    if k == INVALID:
+        return False
+    if k in (BOOL, INT, FLOAT, COMPLEX):
+        return bool(value)
+    if k in (STRING, SLICE, MAP):
+        return len(value) > 0
+    return True
+
+
+def is_exported(name: str) -> bool:
+    """Go's rule for names reachable from a template: they start with an upper-case letter."""
+    return bool(name) and name[0].isupper()
+
+
+@functools.cache
+def _field_hints(cls: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        return {}
+
+
+def struct_fields(value: Any) -> list[tuple[str, Any]]:
+    """The fields of a dataclass instance, in declaration order."""
+    return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+
+
+def typed_field(owner: Any, name: str, value: Any) -> Any:
+    """Give a field read from a dataclass the Go type its annotation declares.
+
+    Only ``dict[str, str]`` matters to templates: a missing key of such a map prints as an
+    empty string, where one of a ``map[string]interface{}`` prints ``<no value>``.
+    """
+    if isinstance(value, dict) and not isinstance(value, StrMap):
+        owner_type: Any = type(owner)
+        hint = _field_hints(owner_type).get(name)
+        if typing.get_origin(hint) is dict and typing.get_args(hint)[1:] == (str,):
+            return StrMap(value)
+    return value
+
+
+def map_zero(mapping: Mapping[Any, Any]) -> Any:
+    """The zero value of a map's element type (``None`` stands for "no value")."""
+    return "" if isinstance(mapping, StrMap) else None
+
+
+_KIND_ORDER = {INVALID: 0, BOOL: 1, INT: 2, FLOAT: 3, COMPLEX: 4, STRING: 5}
+
+
+def sort_key(key: Any) -> tuple[int, Any]:
+    """Go's ``fmtsort`` order for map keys: numbers numerically, strings by bytes."""
+    k = kind(key)
+    if k == FLOAT and key != key:
+        return (_KIND_ORDER[FLOAT], float("-inf"))
+    if k == COMPLEX:
+        return (_KIND_ORDER[COMPLEX], (key.real, key.imag))
+    if k in _KIND_ORDER:
+        return (_KIND_ORDER[k], key if k != INVALID else 0)
+    return (9, str(key))
+
+
+def sorted_items(mapping: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
+    """A map's entries in the order Go's ``range`` and ``fmt`` visit them."""
+    try:
+        keys = sorted(mapping.keys(), key=sort_key)
+    except TypeError:
+        keys = list(mapping.keys())
+    return [(k, mapping[k]) for k in keys]
