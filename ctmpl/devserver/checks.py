@@ -83,17 +83,29 @@ async def http_probe(
     return "critical", output
 
 
+def _errnos(exc: BaseException | None, seen: set[int] | None = None) -> set[int]:
+    """Every OSError errno in an exception's causes and groups."""
+    found: set[int] = set()
+    seen = seen if seen is not None else set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno is not None:
+            found.add(exc.errno)
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                found |= _errnos(inner, seen)
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
 def _dial_error(url: str, exc: Exception) -> str:
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, OSError):
-        cause = cause.__cause__ or cause.__context__
     try:
         parsed = httpx.URL(url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         target = f"{parsed.host}:{port}"
     except Exception:
         target = url
-    if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
+    if errno.ECONNREFUSED in _errnos(exc):
         return f"dial tcp {target}: connect: connection refused"
     if isinstance(exc, httpx.ConnectError):
         return f"dial tcp {target}: {exc}"

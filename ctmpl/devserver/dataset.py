@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ctmpl.datafile import CheckData, DataSet, NodeData, ServiceData
 from ctmpl.devserver.definitions import is_ip
 from ctmpl.devserver.model import SOURCE_DATA, CheckRecord, NodeRecord, ServiceRecord
+from ctmpl.devserver.records import node_uuid
 from ctmpl.errors import DataFileError
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ def check_references(state: State, dataset: DataSet) -> None:
 
 
 def node_record(state: State, data: NodeData) -> NodeRecord:
-    from ctmpl.devserver.state import node_uuid
-
     tagged = dict(data.tagged_addresses)
     if not tagged:
         tagged = {"lan": data.address, "wan": data.address}

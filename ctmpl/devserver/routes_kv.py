@@ -73,8 +73,12 @@ async def kv_get(request: Request, ctx: AppContext) -> Response:
     if "raw" in params and not recurse:
         value = base64.b64decode(body[0]["Value"] or "")
         raw_headers = base_headers(ctx) | headers
-        raw_headers |= {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
-        return Response(value, status_code=200, headers=raw_headers, media_type="text/plain")
+        raw_headers |= {
+            "Content-Type": "text/plain",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        }
+        return Response(value, status_code=200, headers=raw_headers)
     return json_body(ctx, body, headers=headers)
 
 

@@ -89,7 +89,8 @@ class UvicornHooks(ConnectionHooks):
                 try:
                     cut()
                 finally:
-                    done.set()
+                    # Sockets close in the callbacks abort() schedules; signal after them.
+                    self.loop.call_soon(done.set)
 
             self.loop.call_soon_threadsafe(cut_and_signal)
             done.wait(5)
@@ -157,7 +158,7 @@ class DevServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        node: str | None = "devserver",
+        node: str | None = None,
         datacenter: str | None = None,
         data: DataSet | str | Path | None = None,
         acl_token: str | None = None,
@@ -166,9 +167,13 @@ class DevServer:
         output_sync_interval: float = 300.0,
         log_level: str = "warning",
     ) -> None:
-        self.state = State(node, datacenter, output_sync_interval=output_sync_interval)
+        dataset = None
         if data is not None:
             dataset = data if isinstance(data, DataSet) else load_data_file(data)
+        if node is None and (dataset is None or dataset.node is None):
+            node = "devserver"  # not the host name: tests want stable names
+        self.state = State(node, datacenter, output_sync_interval=output_sync_interval)
+        if dataset is not None:
             self.state.load(dataset)
         self.faults = Faults(self.state)
         self.acl_token = acl_token

@@ -13,42 +13,26 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ctmpl.datafile import DataSet
-from ctmpl.devserver.definitions import ServiceDefinition, is_ip
+from ctmpl.devserver import records
+from ctmpl.devserver.dataset import apply_dataset
+from ctmpl.devserver.definitions import ServiceDefinition
 from ctmpl.devserver.model import (
-    CONSUL_VERSION,
     NODE_MAINTENANCE_ID,
-    SERF_CHECK_ID,
     SERVICE_MAINTENANCE_PREFIX,
     SOURCE_AGENT,
-    SOURCE_API,
     CheckRecord,
     KVEntry,
     NodeRecord,
     ServiceRecord,
 )
 from ctmpl.devserver.notify import Notifier
-from ctmpl.durations import format_go_duration
 
-DEFAULT_SERVICE_MAINTENANCE_REASON = (
-    "Maintenance mode is enabled for this service, but no reason was provided. "
-    "This is a default message."
-)
-DEFAULT_NODE_MAINTENANCE_REASON = (
-    "Maintenance mode is enabled for this node, but no reason was provided. "
-    "This is a default message."
-)
 TABLES = ("nodes", "services", "checks", "kvs", "tombstones")
-
-
-def node_uuid(name: str) -> str:
-    """A stable node ID derived from the name, so offline renders are reproducible."""
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.node.ctmpl-devserver"))
 
 
 @dataclass
@@ -167,27 +151,7 @@ class State:
 
     def agent_node(self) -> NodeRecord:
         """The agent's own node as the current data set describes it (address, meta)."""
-        agent_data = None
-        if self.dataset is not None:
-            agent_data = next((n for n in self.dataset.nodes if n.name == self.node_name), None)
-        address = agent_data.address if agent_data else self.address
-        meta = {"consul-network-segment": "", "consul-version": CONSUL_VERSION}
-        if agent_data:
-            meta.update(agent_data.meta)
-        tagged = {"lan": address, "wan": address}
-        if is_ip(address) == 4:
-            tagged.update({"lan_ipv4": address, "wan_ipv4": address})
-        if agent_data and agent_data.tagged_addresses:
-            tagged = dict(agent_data.tagged_addresses)
-        return NodeRecord(
-            name=self.node_name,
-            id=(agent_data.id if agent_data and agent_data.id else node_uuid(self.node_name)),
-            address=address,
-            datacenter=self.datacenter,
-            tagged_addresses=dict(sorted(tagged.items())),
-            meta=meta,
-            source=SOURCE_AGENT,
-        )
+        return records.agent_node_record(self)
 
     def _boot(self, *, with_data: bool = True) -> None:
         """Register the agent's own node, its serfHealth check and the consul service."""
@@ -197,45 +161,16 @@ class State:
             node.create_index = node.modify_index = index
             self.nodes[node.name] = node
             tx.table("nodes")
-            serf = CheckRecord(
-                node=node.name,
-                check_id=SERF_CHECK_ID,
-                name="Serf Health Status",
-                status="passing",
-                output="Agent alive and reachable",
-                local_output="Agent alive and reachable",
-                source=SOURCE_AGENT,
-                create_index=index,
-                modify_index=index,
-            )
+            serf = records.serf_check(node.name, index)
             self.checks[serf.key] = serf
             tx.table("checks")
             if self.consul_service:
-                consul = ServiceRecord(
-                    node=node.name,
-                    id="consul",
-                    name="consul",
-                    port=8300,
-                    meta={
-                        "non_voter": "false",
-                        "raft_version": "3",
-                        "read_replica": "false",
-                        "serf_protocol_current": "2",
-                        "serf_protocol_max": "5",
-                        "serf_protocol_min": "1",
-                        "version": CONSUL_VERSION,
-                    },
-                    source=SOURCE_AGENT,
-                    create_index=index,
-                    modify_index=index,
-                )
+                consul = records.consul_service(node.name, index)
                 self.services[consul.key] = consul
                 tx.table("services")
                 tx.service("consul")
             tx.checks_changed = True
         if with_data and self.dataset is not None:
-            from ctmpl.devserver.dataset import apply_dataset
-
             apply_dataset(self, self.dataset, previous=None)
 
     def reset(self) -> None:
@@ -262,8 +197,6 @@ class State:
 
     def replace(self, dataset: DataSet) -> None:
         """Apply a changed data set in place, taking indexes only for what changed."""
-        from ctmpl.devserver.dataset import apply_dataset
-
         with self.lock:
             previous = self.dataset
             old_node, old_dc = self.node_name, self.datacenter
@@ -333,46 +266,8 @@ class State:
     def service_from_definition(
         self, definition: ServiceDefinition, node: str | None = None
     ) -> tuple[ServiceRecord, list[CheckRecord]]:
-        """Build the records an agent registration creates (default tagged addresses too)."""
-        node = node or self.node_name
-        tagged = dict(definition.tagged_addresses)
-        version = is_ip(definition.address)
-        if version:
-            for scope in ("lan", "wan"):
-                tagged.setdefault(f"{scope}_ipv{version}", (definition.address, definition.port))
-        service = ServiceRecord(
-            node=node,
-            id=definition.id,
-            name=definition.name,
-            tags=list(definition.tags),
-            address=definition.address,
-            port=definition.port,
-            meta=definition.meta,
-            tagged_addresses=dict(sorted(tagged.items())),
-            weights=definition.weights or (1, 1),
-            enable_tag_override=definition.enable_tag_override,
-            kind=definition.kind,
-            connect_native=definition.connect_native,
-            source=SOURCE_API,
-        )
-        checks = [
-            CheckRecord(
-                node=node,
-                check_id=spec.check_id,
-                name=spec.name,
-                status=spec.status,
-                notes=spec.notes,
-                service_id=definition.id,
-                service_name=definition.name,
-                type=spec.definition.kind,
-                interval=format_go_duration(spec.definition.interval),
-                timeout=format_go_duration(spec.definition.timeout),
-                definition=spec.definition,
-                source=SOURCE_API,
-            )
-            for spec in definition.checks
-        ]
-        return service, checks
+        """The records an agent registration creates on ``node`` (default: the agent's)."""
+        return records.from_definition(definition, node or self.node_name)
 
     def register_service(
         self,
@@ -529,19 +424,7 @@ class State:
                 return self._remove_check(self.node_name, check_id)
             if (self.node_name, check_id) in self.checks:
                 return False
-            check = CheckRecord(
-                node=self.node_name,
-                check_id=check_id,
-                name="Service Maintenance Mode",
-                status="critical",
-                notes=reason or DEFAULT_SERVICE_MAINTENANCE_REASON,
-                service_id=service.id,
-                service_name=service.name,
-                service_tags=list(service.tags),
-                type="maintenance",
-                source=SOURCE_API,
-            )
-            return self._add_check(check)
+            return self._add_check(records.service_maintenance_check(service, reason))
 
     def set_node_maintenance(self, enable: bool, reason: str = "") -> bool:
         """Add or remove the critical ``_node_maintenance`` check on the agent's node."""
@@ -550,16 +433,7 @@ class State:
                 return self._remove_check(self.node_name, NODE_MAINTENANCE_ID)
             if (self.node_name, NODE_MAINTENANCE_ID) in self.checks:
                 return False
-            check = CheckRecord(
-                node=self.node_name,
-                check_id=NODE_MAINTENANCE_ID,
-                name="Node Maintenance Mode",
-                status="critical",
-                notes=reason or DEFAULT_NODE_MAINTENANCE_REASON,
-                type="maintenance",
-                source=SOURCE_API,
-            )
-            return self._add_check(check)
+            return self._add_check(records.node_maintenance_check(self.node_name, reason))
 
     def _add_check(self, check: CheckRecord) -> bool:
         with self._txn() as tx:
