@@ -154,21 +154,22 @@ def test_wait_is_clamped_and_jittered() -> None:
 
 
 def test_two_thousand_concurrent_blocking_queries(devserver: DevServer) -> None:
-    count = 2000
+    count, per_client = 2000, 100  # httpx's pool scans all its connections per request
     devserver.register({"Name": "nginx", "ID": "n1"})
 
     async def scenario() -> list[Any]:
-        limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
-        async with httpx.AsyncClient(base_url=devserver.url, limits=limits, timeout=120) as client:
-            first = await client.get("/v1/health/service/nginx")
-            index = index_of(first)
+        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+        clients = [
+            httpx.AsyncClient(base_url=devserver.url, limits=limits, timeout=120)
+            for _ in range(count // per_client)
+        ]
+        try:
+            index = index_of(await clients[0].get("/v1/health/service/nginx"))
+            params = {"index": str(index), "wait": "60s"}
             tasks = [
-                asyncio.create_task(
-                    client.get(
-                        "/v1/health/service/nginx", params={"index": str(index), "wait": "60s"}
-                    )
-                )
-                for _ in range(count)
+                asyncio.create_task(client.get("/v1/health/service/nginx", params=params))
+                for client in clients
+                for _ in range(per_client)
             ]
             deadline = time.monotonic() + 60
             while devserver.blocked_queries() < count:
@@ -180,6 +181,9 @@ def test_two_thousand_concurrent_blocking_queries(devserver: DevServer) -> None:
             devserver.register({"Name": "nginx", "ID": "n2"})
             responses = await asyncio.gather(*tasks)
             return [(r.status_code, index_of(r) > index, len(r.json())) for r in responses]
+        finally:
+            for client in clients:
+                await client.aclose()
 
     results = asyncio.run(scenario())
     assert results == [(200, True, 2)] * count

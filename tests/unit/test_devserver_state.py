@@ -94,3 +94,16 @@ def test_reset_starts_low_again() -> None:
     state.reset()
     assert state.index == boot
     assert "x" not in state.kv
+
+
+def test_the_documented_example_loads() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-format.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    state = load(parse_data(example, "docs/data-format.md"))
+    web2 = health_service(state, "nginx", tags=()).body[1]
+    assert [c["CheckID"] for c in web2["Checks"]] == ["http", "service:web2:nginx2:81:2"]
+    assert web2["Service"]["Address"] == ""
+    [redis] = health_service(state, "redis").body
+    assert redis["Node"]["Node"] == "lb1"
+    assert kv_get(state, "lb/enabled").body[0]["Value"] == "dHJ1ZQ=="
+    assert kv_get(state, "lb/banner").body[0]["Flags"] == 42
