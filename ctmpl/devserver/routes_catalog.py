@@ -1,0 +1,154 @@
+"""``/v1/catalog/...`` and ``/v1/health/...``: blocking reads of the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ctmpl.devserver import queries
+from ctmpl.devserver.queries import Result
+from ctmpl.devserver.web import (
+    AppContext,
+    HTTPError,
+    authorize,
+    blocking,
+    bool_param,
+    check_dc,
+    json_body,
+    meta_headers,
+    node_meta,
+    path_param,
+    query_options,
+    route,
+)
+
+CACHED_ENDPOINTS = ("/v1/health/service/", "/v1/catalog/service/", "/v1/catalog/services")
+
+
+async def read(
+    request: Request,
+    ctx: AppContext,
+    run: Callable[[], Result],
+    filtered_body: Any,
+) -> Response:
+    """The shape of every blocking catalog read: options, token, block, answer."""
+    opts = query_options(request, ctx)
+    if request.query_params.get("filter"):
+        raise HTTPError(
+            "Failed to create boolean expression evaluator: "
+            "filter expressions are not supported by ctmpl-devserver",
+            status=500,
+        )
+    authz = authorize(request, ctx)
+    result = await blocking(request, ctx, opts, run)
+    headers = meta_headers(result.index, opts.consistency)
+    if opts.cached and request.url.path.startswith(CACHED_ENDPOINTS):
+        headers["X-Cache"] = "MISS"
+    body = filtered_body if authz.filtered else result.body
+    return json_body(ctx, body, headers=headers)
+
+
+def _required(request: Request, name: str, reason: str) -> str:
+    value = path_param(request, name)
+    if not value:
+        raise HTTPError(reason)
+    return value
+
+
+async def catalog_services(request: Request, ctx: AppContext) -> Response:
+    meta = node_meta(request)
+    return await read(request, ctx, lambda: queries.catalog_services(ctx.state, node_meta=meta), {})
+
+
+async def catalog_service(request: Request, ctx: AppContext) -> Response:
+    name = _required(request, "name", "Missing service name")
+    tags = request.query_params.getlist("tag")
+    near = request.query_params.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.catalog_service(ctx.state, name, tags=tags, near=near, node_meta=meta),
+        [],
+    )
+
+
+async def catalog_nodes(request: Request, ctx: AppContext) -> Response:
+    near = request.query_params.get("near")
+    meta = node_meta(request)
+    return await read(
+        request, ctx, lambda: queries.catalog_nodes(ctx.state, near=near, node_meta=meta), []
+    )
+
+
+async def catalog_node(request: Request, ctx: AppContext) -> Response:
+    name = _required(request, "name", "Missing node name")
+    return await read(request, ctx, lambda: queries.catalog_node(ctx.state, name), None)
+
+
+async def catalog_datacenters(request: Request, ctx: AppContext) -> Response:
+    check_dc(request, ctx)
+    return json_body(ctx, [ctx.state.datacenter])
+
+
+async def health_service(request: Request, ctx: AppContext) -> Response:
+    name = _required(request, "name", "Missing service name")
+    passing = bool_param(request, "passing")
+    tags = request.query_params.getlist("tag")
+    near = request.query_params.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.health_service(
+            ctx.state, name, tags=tags, passing=passing, near=near, node_meta=meta
+        ),
+        [],
+    )
+
+
+async def health_checks(request: Request, ctx: AppContext) -> Response:
+    name = _required(request, "name", "Missing service name")
+    near = request.query_params.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.health_checks(ctx.state, name, near=near, node_meta=meta),
+        [],
+    )
+
+
+async def health_state(request: Request, ctx: AppContext) -> Response:
+    state = _required(request, "state", "Missing check state")
+    near = request.query_params.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.health_state(ctx.state, state, near=near, node_meta=meta),
+        [],
+    )
+
+
+async def health_node(request: Request, ctx: AppContext) -> Response:
+    name = _required(request, "name", "Missing node name")
+    return await read(request, ctx, lambda: queries.health_node(ctx.state, name), [])
+
+
+def catalog_routes(ctx: AppContext) -> list[Any]:
+    get = ("GET",)
+    return [
+        route(ctx, "/v1/catalog/services", get, catalog_services),
+        route(ctx, "/v1/catalog/service/{name:path}", get, catalog_service),
+        route(ctx, "/v1/catalog/nodes", get, catalog_nodes),
+        route(ctx, "/v1/catalog/node/{name:path}", get, catalog_node),
+        route(ctx, "/v1/catalog/datacenters", get, catalog_datacenters),
+        route(ctx, "/v1/health/service/{name:path}", get, health_service),
+        route(ctx, "/v1/health/checks/{name:path}", get, health_checks),
+        route(ctx, "/v1/health/state/{state:path}", get, health_state),
+        route(ctx, "/v1/health/node/{name:path}", get, health_node),
+    ]
