@@ -20,6 +20,12 @@ log = logging.getLogger("ctmpl")
 
 def make_client(config: Config, observer: Observer | None = None) -> ConsulClient:
     """The Consul client for ``config``: a live Consul, or the data file served in-process."""
+    if config.data_file:
+        from ctmpl.offline import OFFLINE_ADDRESS, DataFileTransport
+
+        transport = DataFileTransport(config.data_file, watch=not config.once)
+        settings = ClientSettings(address=OFFLINE_ADDRESS, max_stale=0)
+        return ConsulClient(settings, transport=transport, observer=observer)
     return ConsulClient(client_settings(config), observer=observer)
 
 
@@ -125,6 +131,9 @@ async def run(
     """
     try:
         runner = Runner(config, client_factory, reload_config=reload_config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return ExitCode.CONFIG_ERROR
     except CtmplError as exc:
         log.error("%s", exc)
         return ExitCode.RUNNER_ERROR
