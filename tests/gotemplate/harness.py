@@ -9,7 +9,7 @@ A corpus entry is a directory under ``corpus/``:
 - ``options.yaml`` (optional): ``left``/``right`` delimiters, ``error_on_missing_key``,
   ``requires`` (helper functions the entry needs from the registry);
 - ``data.yaml`` (optional): Consul's state in the data-file schema (docs/data-format.md),
-  served to both renderers by :mod:`fakeconsul` (later: the dev server).
+  served to both renderers by the dev server (:mod:`consul_data`).
 
 The template is named ``""`` on both sides, as consul-template names it, so that error
 messages compare equal too.

@@ -2,7 +2,7 @@
 
 Run after ``scripts/install-consul-template``:
 ``.venv/bin/python tests/gotemplate/regen_corpus.py [ENTRY...]``. Entries with a
-``data.yaml`` are rendered against :mod:`fakeconsul` serving that data.
+``data.yaml`` are rendered against the dev server holding that data.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fakeconsul
+import consul_data
 import harness
 
 
@@ -24,7 +24,7 @@ def main(names: list[str]) -> int:
         if names and entry.name not in names:
             continue
         if entry.data is not None:
-            with fakeconsul.serve(entry.data) as address:
+            with consul_data.serve(entry.data) as address:
                 outcome = harness.render_reference(entry, address)
         else:
             outcome = harness.render_reference(entry)

@@ -11,7 +11,7 @@ import pytest
 
 from ctmpl.funcs import default_registry
 
-from . import fakeconsul, harness
+from . import consul_data, harness
 
 ENTRIES = harness.load_entries()
 REGISTRY = default_registry()
@@ -30,7 +30,7 @@ def _render_both(
         ours = harness.render_ctmpl(entry)
         theirs = harness.render_reference(entry) if reference else None
         return ours, theirs
-    with fakeconsul.serve(entry.data) as address:
+    with consul_data.serve(entry.data) as address:
         ours = harness.render_ctmpl(entry, address)
         theirs = harness.render_reference(entry, address) if reference else None
     return ours, theirs

@@ -30,10 +30,10 @@ def test_seed_renders_the_three_instances() -> None:
 @pytest.mark.parametrize("name", ENTRIES)
 def test_rendered_config_passes_nginx_t(name: str, tmp_path: Path) -> None:
     entry = next(e for e in harness.load_entries() if e.name == name)
-    from . import fakeconsul
+    from . import consul_data
 
     assert entry.data is not None
-    with fakeconsul.serve(entry.data) as address:
+    with consul_data.serve(entry.data) as address:
         outcome = harness.render_ctmpl(entry, address)
     assert outcome.output is not None
     config = tmp_path / "nginx.conf"
