@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ctmpl.consul.client import ConsulClient
 from ctmpl.consul.dependencies import Dependency
-from ctmpl.errors import CtmplError
+from ctmpl.errors import ConsulUnavailable, CtmplError
 from ctmpl.store import Store
 
 log = logging.getLogger("ctmpl.watch")
@@ -118,6 +118,11 @@ class Watcher:
             try:
                 fetched = await dep.fetch(self.client, index if dep.blocking else 0, self.wait)
             except CtmplError as exc:
+                if isinstance(exc, ConsulUnavailable):
+                    # The agent may have restarted with a fresh (lower) index, and a blocking
+                    # query with an index above the server's waits out its whole wait time.
+                    # Ask once without blocking; an unchanged answer is not a change.
+                    index = 0
                 retry += 1
                 if self.retry.exhausted(retry):
                     raise CtmplError(f"{dep}: giving up after {retry - 1} retries: {exc}") from exc

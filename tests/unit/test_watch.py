@@ -166,3 +166,14 @@ def test_backoff_doubles_with_jitter_and_cap(retry: int, low: float, high: float
     policy = RetryPolicy()
     for _ in range(50):
         assert low <= policy.delay(retry) <= high
+
+
+async def test_unreachable_consul_is_asked_again_without_blocking() -> None:
+    from ctmpl.errors import ConsulUnavailable
+
+    script, _, changes, _, _ = await _drive(
+        [Fetched("a", 50), ConsulUnavailable("reset", "/x"), Fetched("a", 50), Fetched("b", 51)]
+    )
+    # After a connection failure the index may belong to a restarted agent: no blocking.
+    assert script.asked == [0, 50, 0, 50, 51]
+    assert changes == ["a", "b"]

@@ -1,0 +1,251 @@
+"""Running as a service against a real (dev) Consul: quiescence, outages, agent restarts,
+error bursts, check commands, unwritable destinations. Nothing is ever written from missing
+or partial data."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctmpl.config import Config, ConsulConfig, TemplateConfig, WaitConfig
+from ctmpl.devserver import DevServer
+
+from .daemon import RunningRunner, eventually, lines_of, text_of
+
+PORTS = '{% for s in service("web") %}{{ s.Port }} {% endfor %}\n'
+SAFE_PORTS = '{% for s in safeService("web") %}{{ s.Port }} {% endfor %}\n'
+
+
+def _web(port: int) -> dict[str, Any]:
+    return {"ID": f"web-{port}", "Name": "web", "Address": "127.0.0.1", "Port": port}
+
+
+def _config(server: DevServer, *templates: TemplateConfig, **options: Any) -> Config:
+    return Config(consul=ConsulConfig(address=server.address), templates=templates, **options)
+
+
+def _template(out: Path, contents: str = PORTS, **options: Any) -> TemplateConfig:
+    return TemplateConfig(contents=contents, destination=str(out), syntax="jinja", **options)
+
+
+def _counting(log: Path) -> str:
+    return f"echo run >> {log}"
+
+
+async def test_burst_of_changes_is_one_render_and_one_command(
+    devserver: DevServer, tmp_path: Path
+) -> None:
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    devserver.register(_web(1000))
+    template = _template(out, command=_counting(runs))
+    config = _config(devserver, template, wait=WaitConfig(0.2, 1.0))
+    async with RunningRunner(config) as runner:
+        await eventually(lambda: text_of(out) == "1000 ", what="first render (not delayed)")
+        assert lines_of(runs) == ["run"]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for port in range(1001, 1051):  # 50 changes, well inside one second
+            devserver.register(_web(port))
+            await asyncio.sleep(0.01)
+        assert loop.time() - started < 1.0
+        expected = " ".join(str(p) for p in range(1000, 1051)) + " "
+        await eventually(lambda: text_of(out) == expected, what="the burst rendered")
+        await asyncio.sleep(1.5)  # nothing else may follow
+        assert lines_of(runs) == ["run", "run"]
+        assert runner.metrics.renders.labels(template.name)._value.get() == 2
+
+
+async def test_outage_keeps_the_file_and_health_recovers(
+    devserver_factory: Callable[..., DevServer], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    server = devserver_factory()
+    port = server.port
+    server.register(_web(80))
+    config = _config(server, _template(out), unhealthy_after=1.0)
+    async with RunningRunner(config) as runner:
+        await eventually(lambda: text_of(out) == "80 ", what="first render")
+        await eventually(lambda: runner.health()[0], what="healthy")
+        before = out.stat()
+        server.stop()
+        await eventually(lambda: not runner.health()[0], timeout=15, what="unhealthy")
+        assert "Consul unreachable" in runner.health()[1]
+        await asyncio.sleep(1.0)
+        replacement = devserver_factory(port=port)
+        replacement.register(_web(80))
+        await eventually(lambda: runner.health()[0], timeout=15, what="healthy again")
+        after = out.stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+        replacement.register(_web(81))
+        await eventually(lambda: text_of(out) == "80 81 ", what="rendering resumed")
+
+
+@pytest.mark.parametrize("drop_connections", [True, False])
+async def test_agent_restart_resets_the_index_and_safe_service_keeps_the_pool(
+    devserver: DevServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    drop_connections: bool,
+) -> None:
+    caplog.set_level(logging.INFO, logger="ctmpl")
+    out = tmp_path / "out"
+    for port in (80, 81):
+        devserver.register(_web(port))
+    config = _config(devserver, _template(out, SAFE_PORTS))
+    # A short blocking wait, so a query held across the restart comes back soon.
+    config = replace(config, consul=replace(config.consul, block_query_wait=1.0))
+    async with RunningRunner(config):
+        await eventually(lambda: text_of(out) == "80 81 ", what="first render")
+        devserver.restart(drop_connections=drop_connections)
+        if not drop_connections:
+            # The held query returns with the restarted agent's lower index.
+            await eventually(
+                lambda: "index went backwards" in caplog.text, timeout=15, what="index reset"
+            )
+        await asyncio.sleep(1.5)
+        assert text_of(out) == "80 81 "  # an empty pool is never rendered
+        devserver.register(_web(82))
+        await eventually(lambda: text_of(out) == "82 ", timeout=15, what="re-render")
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "503", "drop"])
+async def test_error_bursts_back_off_without_bad_writes(
+    devserver: DevServer, tmp_path: Path, fault: str
+) -> None:
+    out = tmp_path / "out"
+    devserver.register(_web(80))
+    async with RunningRunner(_config(devserver, _template(out))) as runner:
+        await eventually(lambda: text_of(out) == "80 ", what="first render")
+        before = sum(devserver.request_counts("/v1/health").values())
+        if fault == "drop":
+            devserver.drop_next(4, path_prefix="/v1/health")
+        else:
+            devserver.fail_next(4, status=int(fault), path_prefix="/v1/health")
+        # The query in flight answers this change; the faults hit the queries after it.
+        devserver.register(_web(81))
+        await eventually(lambda: text_of(out) == "80 81 ", what="render before the faults")
+        devserver.register(_web(82))
+        await eventually(lambda: text_of(out) == "80 81 82 ", timeout=15, what="recovery")
+        requests = sum(devserver.request_counts("/v1/health").values()) - before
+        # 4 failures spaced by backoff, the reads around them: no hot loop.
+        assert 5 <= requests <= 8, devserver.request_counts("/v1/health")
+        exposition = runner.metrics.exposition().decode()
+        status = "error" if fault == "drop" else fault
+        assert f'endpoint="/v1/health/service/:service",status="{status}"}} 4.0' in exposition
+
+
+async def test_slow_consul_delays_but_never_breaks_a_render(
+    devserver: DevServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    devserver.register(_web(80))
+    async with RunningRunner(_config(devserver, _template(out))):
+        await eventually(lambda: text_of(out) == "80 ", what="first render")
+        devserver.add_latency(5.0, path_prefix="/v1/health")
+        devserver.register(_web(81))  # answered by the query already in flight
+        await eventually(lambda: text_of(out) == "80 81 ", what="render before the latency")
+        devserver.register(_web(82))  # the next query is 5 s slow
+        await asyncio.sleep(1.0)
+        assert text_of(out) == "80 81 "
+        await eventually(lambda: text_of(out) == "80 81 82 ", timeout=20, what="late render")
+
+
+NGINX_CONF = """\
+worker_processes 1;
+events {{ worker_connections 64; }}
+http {{
+    {{{{ keyOrDefault("lb/extra", "") }}}}
+    server {{ listen 127.0.0.1:{port}; }}
+}}
+"""
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+async def test_real_nginx_check_rejects_an_invalid_config(
+    devserver: DevServer, tmp_path: Path
+) -> None:
+    out, reloads = tmp_path / "nginx.conf", tmp_path / "reloads"
+    check = (
+        f"nginx -q -t -p {tmp_path} -c {{{{ staged }}}} "
+        f"-g 'pid {tmp_path}/nginx.pid; error_log stderr;'"
+    )
+    template = TemplateConfig(
+        contents=NGINX_CONF.format(port=18080),
+        destination=str(out),
+        syntax="jinja",
+        check=check,
+        command=_counting(reloads),
+    )
+    devserver.kv_put("lb/extra", "keepalive_timeout 30;")
+    async with RunningRunner(_config(devserver, template)) as runner:
+        await eventually(lambda: "keepalive_timeout 30;" in (text_of(out) or ""), what="render")
+        assert lines_of(reloads) == ["run"]
+        devserver.kv_put("lb/extra", "this_is_not_a_directive on;")
+        name = template.name
+        await eventually(
+            lambda: runner.metrics.check_failures.labels(name)._value.get() == 1,
+            what="check failure",
+        )
+        assert "keepalive_timeout 30;" in (text_of(out) or "")
+        assert lines_of(reloads) == ["run"]
+        assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        devserver.kv_put("lb/extra", "keepalive_timeout 40;")
+        await eventually(lambda: "keepalive_timeout 40;" in (text_of(out) or ""), what="fixed")
+        assert lines_of(reloads) == ["run", "run"]
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a directory refuse new files, also for root (chattr +i); undone afterwards."""
+    locked: list[Path] = []
+
+    def lock(directory: Path) -> None:
+        if os.geteuid() == 0:
+            done = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
+            if done.returncode != 0:
+                pytest.skip(f"chattr +i is not available here: {done.stderr.decode().strip()}")
+        else:
+            directory.chmod(0o500)
+        locked.append(directory)
+
+    yield lock
+    for directory in locked:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(directory)], check=False)
+        else:
+            directory.chmod(0o700)
+
+
+async def test_unwritable_destination_is_logged_and_the_daemon_keeps_running(
+    devserver: DevServer,
+    tmp_path: Path,
+    read_only: Callable[[Path], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    directory = tmp_path / "conf"
+    directory.mkdir()
+    out = directory / "out"
+    devserver.register(_web(80))
+    async with RunningRunner(_config(devserver, _template(out))) as runner:
+        await eventually(lambda: text_of(out) == "80 ", what="first render")
+        read_only(directory)
+        devserver.register(_web(81))
+        await eventually(lambda: str(out) in caplog.text, what="the write error logged")
+        assert "cannot create a temporary file" in caplog.text
+        assert text_of(out) == "80 "
+        assert [p.name for p in directory.iterdir()] == ["out"]
+        assert not runner_task_done(runner)
+    # unlocked by the fixture at teardown; the runner stopped cleanly above
+
+
+def runner_task_done(runner: Any) -> bool:
+    return bool(runner._stop_code is not None)
