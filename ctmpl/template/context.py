@@ -33,6 +33,20 @@ class RenderResult:
     def complete(self) -> bool:
         return self.text is not None and not self.missing and self.error is None
 
+    @classmethod
+    def of_pass(
+        cls, ctx: RenderContext, text: str | None, error: CtmplError | None
+    ) -> RenderResult:
+        """The outcome of a pass over ``ctx``, whatever the template syntax.
+
+        While data is missing there is no text, and an error is not reported: it usually
+        comes from the empty values of a first pass (``service("x")[0]``), so the template
+        waits for its data instead.
+        """
+        if ctx.missing:
+            text = error = None
+        return cls(text, frozenset(ctx.used), frozenset(ctx.missing), error)
+
 
 @dataclass
 class RenderContext:

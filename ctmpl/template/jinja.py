@@ -115,16 +115,7 @@ class JinjaTemplate:
             except Exception as exc:
                 text = None
                 error = self._explain(exc)
-        if error is not None and ctx.missing:
-            # An error while data is still missing usually comes from the empty values of
-            # the first pass (``service("x")[0]``); wait for the data instead.
-            error = None
-        return RenderResult(
-            text=text if not ctx.missing else None,
-            used=frozenset(ctx.used),
-            missing=frozenset(ctx.missing),
-            error=error,
-        )
+        return RenderResult.of_pass(ctx, text, error)
 
     def _explain(self, exc: Exception) -> TemplateError:
         line = _template_line(exc.__traceback__, self._template.filename)

@@ -80,16 +80,7 @@ class GoTemplate:
                 text = None
                 error = _template_error(self.name, exc)
                 error.__cause__ = exc  # Go's own message, for tools that want it verbatim
-        if error is not None and ctx.missing:
-            # The first pass sees empty values (``index (service "x") 0`` fails); wait
-            # for the data instead of reporting.
-            error = None
-        return RenderResult(
-            text=text if not ctx.missing else None,
-            used=frozenset(ctx.used),
-            missing=frozenset(ctx.missing),
-            error=error,
-        )
+        return RenderResult.of_pass(ctx, text, error)
 
     def defined_templates(self) -> list[str]:
         """Names of the templates this file defines, the file's own name first."""
