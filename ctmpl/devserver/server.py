@@ -97,12 +97,15 @@ class UvicornHooks(ConnectionHooks):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket (``port`` 0 picks a free one)."""
+    """A listening TCP socket (``port`` 0 picks a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening at once: a client told the address may connect before uvicorn serves;
+        # its connection waits in the backlog instead of being refused.
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
