@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                     demo.farewell()
                     threading.Event().wait()
             finally:
+                # A second Ctrl-C must not cut the clean-up short.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 print("\nStopping every process the demo started ...", flush=True)
     except KeyboardInterrupt:
         pass

@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType
 
 
 class Backend(ThreadingHTTPServer):
@@ -30,6 +29,7 @@ class Backend(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     server: Backend
+    timeout = 10  # a client that connects and sends nothing cannot hold up stopping
 
     def do_GET(self) -> None:
         body = f"{self.server.name}\n".encode()
@@ -71,18 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"backend {args.name}: cannot listen on {args.addr}: {exc.strerror}", file=sys.stderr)
         return 1
-    stopping = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # Blocked here and in every thread started below, the stop signals wait for sigwait():
+    # no handler runs at an arbitrary point of the main thread.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     serving = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     serving.start()
     bound_host, bound_port = server.server_address[:2]
     print(f"backend {args.name}: listening on http://{bound_host!s}:{bound_port}", flush=True)
-    stopping.wait()
+    signal.sigwait(stop_signals)
     server.shutdown()  # no more accepting
     server.server_close()  # close the socket, then wait for requests in progress
     print(f"backend {args.name}: stopped", flush=True)
