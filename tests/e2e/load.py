@@ -61,6 +61,7 @@ class Load:
         return self
 
     def stop(self) -> list[Outcome]:
+        """Stop every client (idempotent); all outcomes."""
         self._stop.set()
         for thread in self._threads:
             thread.join(15)

@@ -59,6 +59,12 @@ class Scenario:
         self.backends: dict[str, Child] = {}
         self.nginx: Child | None = None
         self.ctmpl: Child | None = None
+        self.load: Load | None = None
+
+    def close(self) -> None:
+        """Stop the load (the processes belong to the ``children`` fixture)."""
+        if self.load is not None:
+            self.load.stop()
 
     @property
     def lb_url(self) -> str:
@@ -177,10 +183,12 @@ def test_lb_follows_healthy_backends_without_failing_a_request(
     consul: Consul,
     lb: LoadBalancer,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
     template: str,
     stopping: tuple[str, ...],
 ) -> None:
     s = Scenario(children, consul, lb, template, tmp_path)
+    request.addfinalizer(s.close)
     remaining = tuple(name for name in WEB if name not in stopping)
 
     # 1. Before any backend: a placeholder server keeps the configuration valid.
@@ -200,7 +208,7 @@ def test_lb_follows_healthy_backends_without_failing_a_request(
         register(consul.url, s.payload(name))
     s.wait_for_upstream(WEB)
     s.wait_for_reload(WEB)
-    load = Load(s.lb_url).start()
+    load = s.load = Load(s.lb_url).start()
     assert traffic(load, 2.0) == set(WEB)
 
     # A change to a registration that leaves the upstream alone: rendered, not written.
