@@ -12,8 +12,6 @@ import pytest
 from ctmpl.demo.lb import LoadBalancer, find_nginx
 from ctmpl.demo.processes import Child, Children
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @dataclass(frozen=True)
 class Consul:

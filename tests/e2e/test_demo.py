@@ -39,8 +39,10 @@ def leftovers(tmpdir: Path) -> list[psutil.Process]:
     return found
 
 
-def run_demo(argv: list[str], tmp_path: Path) -> str:
+def run_demo(argv: list[str], tmp_path: Path, path: str | None = None) -> str:
     env = {**os.environ, "CTMPL_DEMO_STEPS_ONLY": "1", "TMPDIR": str(tmp_path)}
+    if path is not None:
+        env["PATH"] = path
     done = subprocess.run(
         argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -92,3 +94,23 @@ def test_demo_without_nginx_prints_each_rendered_change(tmp_path: Path) -> None:
     removed = [re.findall(r"^ +- +server 127\.0\.0\.1:\d+;$", c, re.M) for c in changes]
     assert [len(a) for a in added] == [3, 0, 2], output
     assert [len(r) for r in removed] == [0, 2, 0], output
+
+
+def test_demo_falls_back_when_nginx_cannot_run(tmp_path: Path) -> None:
+    """An unprivileged user with Debian's nginx: nginx -t fails on /var/log/nginx."""
+    fake = tmp_path.parent / f"{tmp_path.name}-bin"
+    fake.mkdir()
+    nginx = fake / "nginx"
+    nginx.write_text(
+        "#!/bin/sh\n"
+        'echo \'nginx: [emerg] open() "/var/log/nginx/access.log" failed '
+        "(13: Permission denied)' >&2\n"
+        "exit 1\n"
+    )
+    nginx.chmod(0o755)
+    path = os.pathsep.join([str(fake), os.environ.get("PATH", "")])
+    output = run_demo([sys.executable, "-m", "ctmpl.demo"], tmp_path, path=path)
+    assert "(13: Permission denied)" in output
+    assert "nginx cannot run here (see above): ctmpl keeps rendering" in output
+    assert "client 127.0." not in output
+    assert re.findall(r"^\[(\d)/5\] ", output, re.M) == ["1", "2", "3", "4", "5"]
