@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The seed's load balancer on this machine, step by step; Ctrl-C stops it.
+# CTMPL_DEMO_STEPS_ONLY=1 runs the steps and exits.
 demo: $(STAMP)
-	$(BIN)/ctmpl -once -dry -data examples/seed.yaml -template templates/nginx.ctmpl.j2:nginx.conf
+	$(BIN)/python -m ctmpl.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check ctmpl tests
