@@ -176,7 +176,7 @@ def test_client_settings_follow_the_configuration(tmp_path: Path) -> None:
     assert settings.uses_tls and settings.base_url == "https://consul:8501"
     assert settings.cert == ("/c.pem", "/k.pem") and settings.server_name == "consul.test"
     assert settings.namespace == "ns1"
-    assert settings.limits(None).max_keepalive_connections == 0
+    assert all(limits.max_keepalive_connections == 0 for limits in settings.pool_limits(None))
 
 
 def test_secrets_stay_out_of_repr_and_errors(tmp_path: Path) -> None:
