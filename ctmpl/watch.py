@@ -60,10 +60,16 @@ class Watcher:
         self.mode = mode
         self._on_fatal = on_fatal
         self._tasks: dict[Dependency, asyncio.Task[None]] = {}
-        self.health = WatchHealth()
         self.batch = batch or ServiceBatch(
-            client, store, self.health, wait=wait, retry=self.retry, once=once, on_fatal=on_fatal
+            client,
+            store,
+            WatchHealth(),
+            wait=wait,
+            retry=self.retry,
+            once=once,
+            on_fatal=on_fatal,
         )
+        self.health = self.batch.health
         self._logged_size = 0
 
     @property

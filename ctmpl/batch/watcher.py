@@ -100,7 +100,7 @@ class ServiceBatch:
     ) -> None:
         self._client = client
         self._store = store
-        self._health = health
+        self.health = health
         self._wait = wait
         self._retry = retry or RetryPolicy()
         self._once = once
@@ -139,7 +139,7 @@ class ServiceBatch:
         for dep in dropped:
             del self._entries[dep]
             self._dirty.pop(dep, None)
-            self._health.failing.pop(dep, None)
+            self.health.failing.pop(dep, None)
             names = self._by_name.get(dep.name)
             if names is not None:
                 names.discard(dep)
@@ -264,16 +264,16 @@ class ServiceBatch:
         """Log a failure (once per distinct message), mark it failing; the retry delay."""
         delay = self._retry.delay(retry)
         message = str(exc)
-        level = logging.DEBUG if self._health.failing.get(key) == message else logging.WARNING
+        level = logging.DEBUG if self.health.failing.get(key) == message else logging.WARNING
         log.log(level, "%s: %s (retry %d in %.2fs)", key, message, retry, delay)
-        self._health.failing[key] = message
+        self.health.failing[key] = message
         return delay
 
     def _recovered(self, key: object, retry: int) -> None:
-        if retry or key in self._health.failing:
+        if retry or key in self.health.failing:
             log.info("%s: recovered after %d retries", key, retry)
-            self._health.failing.pop(key, None)
-        self._health.answered()
+            self.health.failing.pop(key, None)
+        self.health.answered()
 
     def _restart(self) -> None:
         """Consul's indexes went backwards (a restart, a snapshot restore): start over."""
