@@ -176,9 +176,9 @@ class Catalog:
         return action()
 
 
-def _watcher(client: ConsulClient, mode: str) -> tuple[Store, Watcher]:
+def _watcher(client: ConsulClient, mode: str, backoff: float = 0.01) -> tuple[Store, Watcher]:
     store = Store()
-    retry = RetryPolicy(backoff=0.01, max_backoff=0.1)
+    retry = RetryPolicy(backoff=backoff, max_backoff=10 * backoff)
     # Sweeps without rate limit and a short grace keep the test fast.
     batch = ServiceBatch(
         client, store, WatchHealth(), retry=retry, sweeps=TokenBucket(1000, 0.0), grace=0.05
@@ -308,7 +308,7 @@ async def test_failed_reads_keep_the_last_data_and_are_retried(
 ) -> None:
     server = devserver_factory(data=_services(40))
     client = ConsulClient(ClientSettings(address=server.address))
-    store, watcher = _watcher(client, "batched")
+    store, watcher = _watcher(client, "batched", backoff=0.2)
     deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
     target = HealthServiceQuery(name="svc007")
     try:
@@ -320,6 +320,10 @@ async def test_failed_reads_keep_the_last_data_and_are_retried(
         await _until(lambda: target in watcher.failing)
         assert [i.ID for i in store.get(target)] == ["svc007"]  # the last good answer stays
         await _until(lambda: store.get(target) == [])
+        assert target not in watcher.failing
+        # The failed detector query was retried and blocks again: the next change arrives.
+        server.set_check("service:svc008", "critical")
+        await _until(lambda: store.get(HealthServiceQuery(name="svc008")) == [])
         assert not watcher.failing
     finally:
         await watcher.stop()
