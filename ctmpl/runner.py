@@ -29,7 +29,6 @@ from ctmpl.funcs import default_registry
 from ctmpl.funcs.registry import Registry
 from ctmpl.metrics import Metrics
 from ctmpl.quiescence import QuiescenceTimer
-from ctmpl.status import StatusServer
 from ctmpl.store import Store
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.loader import Template, load_template
@@ -188,6 +187,8 @@ class Runner:
         """Run until stopped (or done, in once mode); return the process exit code."""
         status = None
         if self.config.status_addr:
+            from ctmpl.status import StatusServer  # starlette and uvicorn: only when asked for
+
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()
             log.info("status endpoint on %s", self.config.status_addr)

@@ -113,6 +113,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     sock.set_inheritable(True)
+    # Listen now, so that a client told the address (the CLI prints it before serving)
+    # queues in the backlog instead of being refused.
+    sock.listen(BACKLOG)
     return sock
 
 
