@@ -19,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ctmpl.batch.catalog import CatalogTracker, Delta
 from ctmpl.batch.detectors import (
@@ -197,10 +198,10 @@ class ServiceBatch:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _guard(self, work: object) -> None:
+    async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a loop; a bug or an exhausted retry goes to the runner, which decides."""
         try:
-            await work  # type: ignore[misc]
+            await work
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
