@@ -18,6 +18,8 @@ DEFAULT_COMMAND_TIMEOUT = 30.0
 LOG_LEVELS = ("trace", "debug", "info", "warn", "err")
 LOG_FORMATS = ("text", "json")
 SYNTAXES = ("jinja", "go")
+#: How ``service`` queries are watched: see ctmpl.watch and docs/performance.md.
+WATCH_MODES = ("auto", "batched", "per-dependency")
 #: Signal names consul-template accepts (``signals/signals_unix.go``); "" means none.
 SIGNALS = (
     "SIGABRT", "SIGALRM", "SIGBUS", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO",
@@ -86,6 +88,8 @@ class ConsulConfig:
     namespace: str | None = None
     ssl: SSLConfig = SSLConfig()
     transport: TransportConfig = TransportConfig()
+    #: ``auto``, ``batched`` (change detectors and targeted reads) or ``per-dependency``.
+    watch_mode: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)

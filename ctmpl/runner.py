@@ -9,6 +9,7 @@ until stopped (or, in once mode, until every template has been rendered once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -28,7 +29,6 @@ from ctmpl.funcs import default_registry
 from ctmpl.funcs.registry import Registry
 from ctmpl.metrics import Metrics
 from ctmpl.quiescence import QuiescenceTimer
-from ctmpl.status import StatusServer
 from ctmpl.store import Store
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.loader import Template, load_template
@@ -38,6 +38,9 @@ log = logging.getLogger("ctmpl.runner")
 
 #: Retries before ``-once`` gives up on an unreachable Consul when no limit was configured.
 ONCE_RETRY_ATTEMPTS = 5
+#: While a template waits for first answers that are on their way, the next pass waits for
+#: them up to this long rather than running once per answer (see ``Runner._gather``).
+GATHER_MAX = 0.2
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -94,6 +97,8 @@ class Runner:
         self._stop_code: int | None = None
         self._reload_requested = False
         self._ready = False
+        #: Dependencies an incomplete template misses that have not answered yet.
+        self._awaiting: set[Dependency] = set()
         self.passes = 0
         self.templates = [self._load(t) for t in config.templates]
         self.client = client_factory(config, self.metrics.consul_request)
@@ -121,6 +126,7 @@ class Runner:
             retry=RetryPolicy(attempts, retry.backoff, retry.max_backoff),
             once=config.once,
             on_fatal=self._on_fatal,
+            mode=config.consul.watch_mode,
         )
         return store, watcher
 
@@ -151,7 +157,8 @@ class Runner:
             log.info("%s: template changed on disk, re-rendering", state.config.name)
         self._wake.set()
 
-    def _on_change(self, _dep: Dependency) -> None:
+    def _on_change(self, dep: Dependency) -> None:
+        self._awaiting.discard(dep)
         self._wake.set()
 
     def _on_fatal(self, exc: BaseException) -> None:
@@ -180,6 +187,8 @@ class Runner:
         """Run until stopped (or done, in once mode); return the process exit code."""
         status = None
         if self.config.status_addr:
+            from ctmpl.status import StatusServer  # starlette and uvicorn: only when asked for
+
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()
             log.info("status endpoint on %s", self.config.status_addr)
@@ -219,14 +228,34 @@ class Runner:
             self._wake.clear()
             # Let every answer that is already in arrive before the next pass.
             await asyncio.sleep(0)
+            await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
+
+    async def _gather(self) -> None:
+        """Before a pass, let first answers that are on their way arrive (up to GATHER_MAX).
+
+        A template over 2,000 services would otherwise be rendered once per answer, 2,000
+        times, before it can be written. Only first answers are awaited: a change to data
+        that has arrived renders at once.
+        """
+        if not self._awaiting:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER_MAX
+        while self._awaiting and self._stop_code is None and self._fatal is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._reload_requested:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _check_once_progress(self) -> None:
         """In once mode, fail instead of waiting forever for data that is not there."""
         for state in self.templates:
             if not state.rendered and state.stuck:
-                names = ", ".join(sorted(str(d) for d in state.waiting_on))
+                names = _some(state.waiting_on, 20)
                 raise MissingDataError(
                     f"template {state.config.name}: no data for {names} after the first "
                     "round of queries (a missing key? use keyOrDefault or keyExists)"
@@ -278,17 +307,17 @@ class Runner:
             )
         self.watcher.watch(used)
         self.metrics.watched.set(len(used))
+        self._awaiting = {
+            dep for _, result in results for dep in result.missing if not self.store.attempted(dep)
+        }
 
         outcome = PassOutcome()
         for state, result in results:
             if result.error is not None:
                 self._template_failed(state, result.error, outcome)
             elif result.text is None:
-                log.debug(
-                    "%s: waiting for %s",
-                    state.config.name,
-                    ", ".join(sorted(str(d) for d in result.missing)),
-                )
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s: waiting for %s", state.config.name, _some(result.missing))
             else:
                 await self._emit(state, result.text, outcome)
         await self._run_commands(outcome)
@@ -417,3 +446,11 @@ class Runner:
         if self.config.consul.token:
             env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
         return env
+
+
+def _some(deps: frozenset[Dependency], limit: int = 5) -> str:
+    """Names of dependencies for a message: the first ``limit`` sorted, then a count."""
+    names = sorted(str(d) for d in deps)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"

@@ -53,6 +53,10 @@ class Store:
     def dependencies(self) -> frozenset[Dependency]:
         return frozenset(self._data)
 
+    def known(self) -> frozenset[Dependency]:
+        """Dependencies with data or at least one answer."""
+        return frozenset(self._attempted.union(self._data))
+
     def _notify(self, dep: Dependency) -> None:
         for listener in self._listeners:
             listener(dep)

@@ -1,9 +1,12 @@
-"""The Watcher: one long-poll loop per dependency in use, feeding the Store.
+"""The Watcher: keeps exactly the dependencies in use watched, feeding the Store.
 
-It applies Consul's blocking-query rules (same index -> nothing new, index went backwards
--> reset, never block on index 0), spaces fast-returning calls so a misbehaving server
-cannot cause a hot loop, and retries errors with capped exponential backoff and jitter
-while the Store keeps the last good data.
+Two ways to watch. Per dependency: one long-poll loop each, applying Consul's
+blocking-query rules (same index -> nothing new, index went backwards -> reset, never block
+on index 0), spacing fast-returning calls so a misbehaving server cannot cause a hot loop,
+and retrying errors with capped exponential backoff and jitter while the Store keeps the
+last good data. Batched (:mod:`ctmpl.batch`): ``service`` queries share three change
+detectors and a few connections. ``mode`` picks: ``per-dependency``, ``batched``, or
+``auto`` (batched from ``AUTO_BATCH_THRESHOLD`` batchable queries on).
 """
 
 from __future__ import annotations
@@ -11,39 +14,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from ctmpl.batch import ServiceBatch, batchable
+from ctmpl.config import WATCH_MODES
 from ctmpl.consul.client import ConsulClient
-from ctmpl.consul.dependencies import Dependency
-from ctmpl.errors import ConsulUnavailable, CtmplError
+from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
+from ctmpl.errors import CtmplError
+from ctmpl.polling import (
+    MIN_INTERVAL,
+    MIN_INTERVAL_JITTER,
+    RetryPolicy,
+    WatchHealth,
+    probe_after,
+    space_out,
+)
 from ctmpl.store import Store
 
 log = logging.getLogger("ctmpl.watch")
 
-MIN_INTERVAL = 0.1
-MIN_INTERVAL_JITTER = 0.02
+__all__ = ["MIN_INTERVAL", "MIN_INTERVAL_JITTER", "RetryPolicy", "Watcher"]
 
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff doubling from ``backoff`` up to ``max_backoff``; ``attempts`` 0 = forever."""
-
-    attempts: int = 0
-    backoff: float = 0.25
-    max_backoff: float = 60.0
-
-    def delay(self, retry: int) -> float:
-        """Sleep before retry number ``retry`` (1-based), with jitter in [delay/2, delay]."""
-        base = self.backoff * (2 ** min(retry - 1, 30))
-        if self.max_backoff > 0:
-            base = min(base, self.max_backoff)
-        return random.uniform(base / 2, base)
-
-    def exhausted(self, retry: int) -> bool:
-        return self.attempts > 0 and retry > self.attempts
+#: In ``auto`` mode, batch ``service`` queries once this many are watched (and keep batching
+#: until fewer than half remain). Below it one connection per query costs Consul little and
+#: each change takes one request instead of a detector answer plus a read.
+AUTO_BATCH_THRESHOLD = 32
 
 
 class Watcher:
@@ -58,36 +54,81 @@ class Watcher:
         retry: RetryPolicy | None = None,
         once: bool = False,
         on_fatal: Callable[[BaseException], None] | None = None,
+        mode: str = "auto",
+        batch: ServiceBatch | None = None,
     ) -> None:
+        if mode not in WATCH_MODES:
+            raise ValueError(f"unknown watch mode {mode!r}")
         self.client = client
         self.store = store
         self.wait = wait
         self.retry = retry or RetryPolicy()
         self.once = once
+        self.mode = mode
         self._on_fatal = on_fatal
         self._tasks: dict[Dependency, asyncio.Task[None]] = {}
-        self.last_contact: float | None = None
-        self.failing: dict[Dependency, str] = {}
+        self.batch = batch or ServiceBatch(
+            client,
+            store,
+            WatchHealth(),
+            wait=wait,
+            retry=self.retry,
+            once=once,
+            on_fatal=on_fatal,
+        )
+        self.health = self.batch.health
+        self._logged_size = 0
+
+    @property
+    def last_contact(self) -> float | None:
+        return self.health.last_contact
+
+    @property
+    def failing(self) -> dict[object, str]:
+        """What fails now (a dependency, a change detector) -> the last error message."""
+        return self.health.failing
 
     @property
     def watched(self) -> set[Dependency]:
-        return set(self._tasks)
+        return set(self._tasks) | set(self.batch.watched)
 
     def watch(self, deps: Iterable[Dependency]) -> None:
         """Watch exactly ``deps``: start new ones, stop and forget the rest."""
         wanted = set(deps)
+        batched = self._batched(wanted)
         for dep in list(self._tasks):
-            if dep not in wanted:
+            if dep not in wanted or dep in batched:
                 self._tasks.pop(dep).cancel()
-                self.store.forget(dep)
                 self.failing.pop(dep, None)
-                log.debug("stopped watching %s", dep)
+                log.debug("stopped watching %s on its own", dep)
+        for dep in self.batch.watch(batched):
+            log.debug("stopped watching %s in the batch", dep)
         for dep in wanted:
-            if dep not in self._tasks:
+            if dep not in batched and dep not in self._tasks:
                 log.debug("watching %s", dep)
                 self._tasks[dep] = asyncio.create_task(self._run(dep), name=f"watch {dep}")
-        if len(self._tasks) > 128:
-            log.info("watching %d dependencies", len(self._tasks))
+        for dep in self.store.known() - wanted:
+            self.store.forget(dep)
+        if len(wanted) > 128 and len(wanted) != self._logged_size:
+            self._logged_size = len(wanted)
+            log.info(
+                "watching %d dependencies, %d of them through the batched service watch",
+                len(wanted),
+                len(batched),
+            )
+
+    def _batched(self, wanted: set[Dependency]) -> set[HealthServiceQuery]:
+        """The queries to watch in the batch, by ``mode``."""
+        if self.mode == "per-dependency":
+            return set()
+        candidates = {d for d in wanted if isinstance(d, HealthServiceQuery) and batchable(d)}
+        if self.mode == "auto":
+            threshold = AUTO_BATCH_THRESHOLD
+            if self.batch.watched:
+                threshold //= 2
+            if len(candidates) < threshold:
+                return set()
+        return candidates
 
     async def stop(self) -> None:
         tasks = list(self._tasks.values())
@@ -97,6 +138,7 @@ class Watcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.batch.stop()
 
     async def _run(self, dep: Dependency) -> None:
         try:
@@ -113,16 +155,17 @@ class Watcher:
         index = 0
         retry = 0
         first = True
+        probe = False
         while True:
             started = time.monotonic()
             try:
-                fetched = await dep.fetch(self.client, index if dep.blocking else 0, self.wait)
+                blocking_index = index if dep.blocking and not probe else 0
+                fetched = await dep.fetch(self.client, blocking_index, self.wait)
             except CtmplError as exc:
-                if isinstance(exc, ConsulUnavailable):
-                    # The agent may have restarted with a fresh (lower) index, and a blocking
-                    # query with an index above the server's waits out its whole wait time.
-                    # Ask once without blocking; an unchanged answer is not a change.
-                    index = 0
+                # After a connection failure the agent may have restarted with a lower
+                # index, and a query blocking on an index above the server's waits out its
+                # whole wait time: ask once without blocking (see ``probe_after``).
+                probe = probe_after(exc)
                 retry += 1
                 if self.retry.exhausted(retry):
                     raise CtmplError(f"{dep}: giving up after {retry - 1} retries: {exc}") from exc
@@ -137,7 +180,8 @@ class Watcher:
                 log.info("%s: recovered after %d retries", dep, retry)
                 self.failing.pop(dep, None)
             retry = 0
-            self.last_contact = time.time()
+            probe = False
+            self.health.answered()
 
             if not dep.blocking:
                 self.store.set(dep, fetched.data)
@@ -159,9 +203,5 @@ class Watcher:
             if self.once:
                 return
             if not first:
-                elapsed = time.monotonic() - started
-                if elapsed < MIN_INTERVAL:
-                    await asyncio.sleep(
-                        MIN_INTERVAL - elapsed + random.uniform(0, MIN_INTERVAL_JITTER)
-                    )
+                await space_out(started)
             first = False

@@ -91,6 +91,7 @@ def _consul(layer: Layer) -> ConsulConfig:
         namespace=consul.get("namespace") or None,
         ssl=SSLConfig(**_present(consul.get("ssl", {}))),
         transport=TransportConfig(**consul.get("transport", {})),
+        watch_mode=consul.get("watch_mode", "auto"),
     )
 
 

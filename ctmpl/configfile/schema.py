@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctmpl.config import LOG_FORMATS, LOG_LEVELS, SYNTAXES
+from ctmpl.config import LOG_FORMATS, LOG_LEVELS, SYNTAXES, WATCH_MODES
 from ctmpl.configfile.tree import Mapping, Node, Scalar
 from ctmpl.configfile.types import (
     Bool,
@@ -383,6 +383,17 @@ CONSUL = Block(
                     "-consul-transport-tls-handshake-timeout",
                 ),
             ),
+        ),
+        Key(
+            "watch_mode",
+            Choice(*WATCH_MODES),
+            "How `service` queries are watched: `per-dependency` (one blocking query and "
+            "connection each, as consul-template), `batched` (three change detectors and "
+            "targeted reads over a few connections) or `auto` (batched from 32 queries on). "
+            "See docs/performance.md.",
+            '"batched"',
+            "auto",
+            "-consul-watch-mode",
         ),
         Refused(
             "rate_limit",

@@ -28,6 +28,11 @@ Observer = Callable[[str, int | None], None]
 
 USER_AGENT = "ctmpl"
 
+#: Connections of the reads pool (targeted reads, first fetches, polled sources).
+READ_CONNECTIONS = 8
+#: A blocking query waiting at most this long counts as a read, not a long poll.
+SHORT_WAIT = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class ConsulResponse:
@@ -115,8 +120,20 @@ class ClientSettings:
             context.set_alpn_protocols(["h2", "http/1.1"])
         return context
 
-    def limits(self, max_connections: int | None) -> httpx.Limits:
+    def pool_limits(self, max_connections: int | None) -> tuple[httpx.Limits, httpx.Limits]:
+        """Limits of the long-poll pool and of the reads pool.
+
+        Reads (anything answered within seconds) have their own small pool, so blocking
+        queries, however many, never make them queue. A total cap (``max_connections``, else
+        ``max_conns_per_host``) is split between the two; without one the reads pool holds
+        ``READ_CONNECTIONS`` and long polls are not limited (consul-template's default).
+        """
         cap = max_connections or self.max_conns_per_host or None
+        reads = READ_CONNECTIONS if cap is None else max(1, min(READ_CONNECTIONS, cap // 2))
+        polls = None if cap is None else max(1, cap - reads)
+        return self._limits(polls), self._limits(reads)
+
+    def _limits(self, cap: int | None) -> httpx.Limits:
         keepalive = 0 if self.disable_keep_alives else self.max_idle_conns_per_host
         if cap is not None:
             keepalive = min(keepalive, cap)
@@ -144,7 +161,10 @@ class ClientSettings:
 class ConsulClient:
     """Reads Consul's HTTP API. One instance is shared by every watch.
 
-    ``transport`` lets the offline data mode and tests plug in an in-process server.
+    Two connection pools: long polls (blocking queries waiting more than ``SHORT_WAIT``) and
+    reads (everything else), so that reads never wait behind blocking queries holding every
+    connection. ``transport`` lets the offline data mode and tests plug in an in-process
+    server (then both pools are that transport).
     """
 
     def __init__(
@@ -159,29 +179,46 @@ class ConsulClient:
         headers = {"User-Agent": USER_AGENT}
         if settings.token:
             headers["X-Consul-Token"] = settings.token
-        if transport is None:
-            context = settings.ssl_context() if settings.uses_tls else None
-            transport = httpx.AsyncHTTPTransport(
-                verify=context if context is not None else True,
-                http2=settings.uses_tls,
-                limits=settings.limits(max_connections),
-                socket_options=settings.socket_options(),
-            )
         self._connect_timeout = settings.connect_timeout
         self._extensions: dict[str, Any] = {}
         if settings.server_name and settings.uses_tls:
             self._extensions["sni_hostname"] = settings.server_name
-        self._http = httpx.AsyncClient(
+        if transport is not None:
+            self._polls = self._reads = self._http_client(settings, headers, transport)
+        else:
+            context = settings.ssl_context() if settings.uses_tls else None
+            polls, reads = settings.pool_limits(max_connections)
+            self._polls, self._reads = (
+                self._http_client(
+                    settings,
+                    headers,
+                    httpx.AsyncHTTPTransport(
+                        # Plain HTTP needs no CA bundle: loading certifi's costs 25 ms a pool.
+                        verify=context if context is not None else False,
+                        http2=settings.uses_tls,
+                        limits=limits,
+                        socket_options=settings.socket_options(),
+                    ),
+                )
+                for limits in (polls, reads)
+            )
+        self.requests = 0
+
+    def _http_client(
+        self, settings: ClientSettings, headers: dict[str, str], transport: httpx.AsyncBaseTransport
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=settings.base_url,
             headers=headers,
             auth=settings.auth,
             transport=transport,
             timeout=httpx.Timeout(connect=self._connect_timeout, read=None, write=30.0, pool=None),
         )
-        self.requests = 0
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._polls.aclose()
+        if self._reads is not self._polls:
+            await self._reads.aclose()
 
     async def get(
         self,
@@ -225,8 +262,10 @@ class ConsulClient:
                 query["wait"] = format_duration(wait)
         read_timeout = None if wait is None else wait + wait / 16 + 15.0
         self.requests += 1
+        long_poll = index > 0 and (wait is None or wait > SHORT_WAIT)
+        http = self._polls if long_poll else self._reads
         try:
-            answer = await self._http.get(
+            answer = await http.get(
                 path,
                 params=query,
                 timeout=httpx.Timeout(

@@ -8,6 +8,7 @@ dependencies (same class and fields) share one watch.
 from __future__ import annotations
 
 import abc
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -137,7 +138,12 @@ class HealthServiceQuery(Dependency):
 
     @classmethod
     def parse(cls, *parts: str) -> HealthServiceQuery:
-        text = "|".join(parts)
+        """The query for ``service(...)`` arguments; cached, as templates repeat them on
+        every render pass (a template over 2,000 services parses 2,000 per pass)."""
+        return _parse_service("|".join(parts))
+
+    @classmethod
+    def _parse(cls, text: str) -> HealthServiceQuery:
         match = _SERVICE_RE.match(text)
         if match is None:
             raise QueryError(f"health.service: invalid format: {text!r}")
@@ -195,6 +201,11 @@ class HealthServiceQuery(Dependency):
         if not self.near:
             services.sort(key=lambda s: (s.Node, s.ID))
         return Fetched(services, answer.index)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_service(text: str) -> HealthServiceQuery:
+    return HealthServiceQuery._parse(text)
 
 
 # --------------------------------------------------------------------------- catalog

@@ -65,7 +65,7 @@ def parse_template(
         from ctmpl.template.jinja import JinjaTemplate
 
         return JinjaTemplate(name, text, registry, left=left, right=right)
-    from ctmpl.template.gotemplate import GoTemplate
+    from ctmpl.template.gotemplate.template import GoTemplate
 
     return GoTemplate(
         name, text, registry, left=left, right=right, error_on_missing_key=error_on_missing_key

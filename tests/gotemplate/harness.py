@@ -34,7 +34,7 @@ from ctmpl.errors import TemplateError
 from ctmpl.funcs import default_registry
 from ctmpl.store import Store
 from ctmpl.template.context import RenderContext
-from ctmpl.template.gotemplate import GoTemplate
+from ctmpl.template.gotemplate.template import GoTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -15,7 +15,7 @@ from ctmpl.consul.models import CatalogSnippet, KeyPair, health_service_from_jso
 from ctmpl.funcs import default_registry
 from ctmpl.store import Store
 from ctmpl.template.context import RenderContext, RenderResult
-from ctmpl.template.gotemplate import GoTemplate
+from ctmpl.template.gotemplate.template import GoTemplate
 
 
 def instance(node: str, address: str, port: int, tags: list[str], status: str = "passing") -> Any:

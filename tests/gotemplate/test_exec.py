@@ -10,8 +10,8 @@ import pytest
 
 from ctmpl.errors import CtmplError, TemplateError
 from ctmpl.funcs.registry import Registry
-from ctmpl.template.gotemplate import GoTemplate
 from ctmpl.template.gotemplate.exec import ExecError
+from ctmpl.template.gotemplate.template import GoTemplate
 
 
 class Pad:

@@ -64,14 +64,16 @@ async def test_burst_of_changes_is_one_render_and_one_command(
         assert runner.metrics.renders.labels(template.name)._value.get() == 2
 
 
+@pytest.mark.parametrize("watch_mode", ["per-dependency", "batched"])
 async def test_outage_keeps_the_file_and_health_recovers(
-    devserver_factory: Callable[..., DevServer], tmp_path: Path
+    devserver_factory: Callable[..., DevServer], tmp_path: Path, watch_mode: str
 ) -> None:
     out = tmp_path / "out"
     server = devserver_factory()
     port = server.port
     server.register(_web(80))
     config = _config(server, _template(out), unhealthy_after=1.0)
+    config = replace(config, consul=replace(config.consul, watch_mode=watch_mode))
     async with RunningRunner(config) as runner:
         await eventually(lambda: text_of(out) == "80 ", what="first render")
         await eventually(lambda: runner.health()[0], what="healthy")
@@ -89,12 +91,14 @@ async def test_outage_keeps_the_file_and_health_recovers(
         await eventually(lambda: text_of(out) == "80 81 ", what="rendering resumed")
 
 
+@pytest.mark.parametrize("watch_mode", ["per-dependency", "batched"])
 @pytest.mark.parametrize("drop_connections", [True, False])
 async def test_agent_restart_resets_the_index_and_safe_service_keeps_the_pool(
     devserver: DevServer,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     drop_connections: bool,
+    watch_mode: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="ctmpl")
     out = tmp_path / "out"
@@ -102,7 +106,8 @@ async def test_agent_restart_resets_the_index_and_safe_service_keeps_the_pool(
         devserver.register(_web(port))
     config = _config(devserver, _template(out, SAFE_PORTS))
     # A short blocking wait, so a query held across the restart comes back soon.
-    config = replace(config, consul=replace(config.consul, block_query_wait=1.0))
+    consul = replace(config.consul, block_query_wait=1.0, watch_mode=watch_mode)
+    config = replace(config, consul=consul)
     async with RunningRunner(config):
         await eventually(lambda: text_of(out) == "80 81 ", what="first render")
         devserver.restart(drop_connections=drop_connections)

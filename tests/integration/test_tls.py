@@ -268,7 +268,8 @@ async def test_http2_is_used_over_tls(h2_addr: str, ca_file: str) -> None:
     client = ConsulClient(ClientSettings(address=h2_addr, ssl=True, ca_cert=ca_file))
     try:
         assert (await client.get("/v1/kv/hello")).body[0]["Key"] == "hello"
-        answer = await client._http.get("/v1/kv/hello")
-        assert answer.http_version == "HTTP/2"
+        for pool in (client._reads, client._polls):
+            answer = await pool.get("/v1/kv/hello")
+            assert answer.http_version == "HTTP/2"
     finally:
         await client.aclose()

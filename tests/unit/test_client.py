@@ -158,10 +158,15 @@ async def test_namespace_is_sent_unless_the_query_names_one() -> None:
 
 def test_transport_settings_become_pool_limits() -> None:
     settings = ClientSettings(max_conns_per_host=8, max_idle_conns_per_host=100)
-    limits = settings.limits(None)
-    assert (limits.max_connections, limits.max_keepalive_connections) == (8, 8)
-    assert settings.limits(3).max_connections == 3
-    assert ClientSettings(disable_keep_alives=True).limits(None).max_keepalive_connections == 0
-    assert ClientSettings().limits(None).max_connections is None
+    polls, reads = settings.pool_limits(None)
+    # A cap is split: half (at most READ_CONNECTIONS) for reads, the rest for long polls.
+    assert (polls.max_connections, polls.max_keepalive_connections) == (4, 4)
+    assert (reads.max_connections, reads.max_keepalive_connections) == (4, 4)
+    polls, reads = settings.pool_limits(40)
+    assert (polls.max_connections, reads.max_connections) == (32, 8)
+    polls, reads = ClientSettings(disable_keep_alives=True).pool_limits(None)
+    assert polls.max_keepalive_connections == reads.max_keepalive_connections == 0
+    polls, reads = ClientSettings().pool_limits(None)
+    assert (polls.max_connections, reads.max_connections) == (None, 8)
     assert ClientSettings(ssl=True).connect_timeout == 40.0
     assert ClientSettings().connect_timeout == 30.0

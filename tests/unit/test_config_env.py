@@ -176,7 +176,7 @@ def test_client_settings_follow_the_configuration(tmp_path: Path) -> None:
     assert settings.uses_tls and settings.base_url == "https://consul:8501"
     assert settings.cert == ("/c.pem", "/k.pem") and settings.server_name == "consul.test"
     assert settings.namespace == "ns1"
-    assert settings.limits(None).max_keepalive_connections == 0
+    assert all(limits.max_keepalive_connections == 0 for limits in settings.pool_limits(None))
 
 
 def test_secrets_stay_out_of_repr_and_errors(tmp_path: Path) -> None:
@@ -199,3 +199,15 @@ def test_secrets_stay_out_of_repr_and_errors(tmp_path: Path) -> None:
 def test_empty_auth_flag_is_refused() -> None:
     with pytest.raises(FlagError, match="-consul-auth: cannot be empty"):
         load_config([*BASE, "-consul-auth="], {})
+
+
+def test_watch_mode_from_flag_and_file(tmp_path: Path) -> None:
+    assert load_config(BASE, {}).consul.watch_mode == "auto"
+    assert load_config([*BASE, "-consul-watch-mode=per-dependency"], {}).consul.watch_mode == (
+        "per-dependency"
+    )
+    config = tmp_path / "c.hcl"
+    config.write_text('consul { watch_mode = "batched" }\n')
+    assert load_config([*BASE, "-config", str(config)], {}).consul.watch_mode == "batched"
+    with pytest.raises(FlagError, match="consul-watch-mode"):
+        load_config([*BASE, "-consul-watch-mode=all"], {})

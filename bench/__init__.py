@@ -1,0 +1,1 @@
+"""Benchmarks of ctmpl: python -m bench (see docs/performance.md)."""

@@ -1,0 +1,192 @@
+"""``python -m bench``: run the four scenarios and print one table.
+
+Every figure stands beside a baseline measured in the same run (and their ratio); where the
+reference consul-template binary is installed it runs the same scenario against the same
+dev server. Figures are medians over ``--runs`` runs. ``--record`` writes them to
+``bench/recorded.json``, which the regression guard in the test suite reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios
+from bench.harness import Tool, consul_template, median
+
+RECORDED = Path(__file__).with_name("recorded.json")
+SCENARIOS = ("latency", "render", "scale", "startup")
+
+
+@dataclass
+class Row:
+    scenario: str
+    metric: str
+    unit: str
+    ctmpl: float
+    baseline: float | None = None
+    baseline_label: str = ""
+    reference: float | None = None
+    target: str = ""
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ms":
+        return f"{value * 1000:.1f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "%":
+        return f"{value:.2f} %"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if unit == "/s":
+        return f"{value:.2f}/s"
+    return f"{value:.0f}"
+
+
+def print_table(rows: list[Row], reference: bool) -> None:
+    header = ["scenario", "metric", "ctmpl", "baseline", "ratio"]
+    if reference:
+        header.append("consul-template")
+    header.append("target")
+    lines = [header]
+    for row in rows:
+        ratio = (
+            f"{row.ctmpl / row.baseline:.2f}x"
+            if row.baseline not in (None, 0) and row.baseline == row.baseline
+            else "-"
+        )
+        baseline = _fmt(row.baseline, row.unit)
+        if row.baseline_label:
+            baseline += f" ({row.baseline_label})"
+        line = [row.scenario, row.metric, _fmt(row.ctmpl, row.unit), baseline, ratio]
+        if reference:
+            line.append(_fmt(row.reference, row.unit))
+        line.append(row.target)
+        lines.append(line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for n, line in enumerate(lines):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def _runs(count: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    results = [run() for _ in range(count)]
+    return {key: median([r[key] for r in results]) for key in results[0]}
+
+
+def latency(args: argparse.Namespace, binary: str | None) -> list[Row]:
+    ctmpl, reference = scenarios.latency_tools(binary)
+    mine = _runs(args.runs, lambda: scenarios.summary(scenarios.tool_latency(ctmpl, args.changes)))
+    floor = _runs(
+        args.runs, lambda: scenarios.summary(scenarios.blocking_query_latency(args.changes))
+    )
+    theirs = (
+        _runs(args.runs, lambda: scenarios.summary(scenarios.tool_latency(reference, args.changes)))
+        if reference
+        else {}
+    )
+    label = "bare blocking query"
+    return [
+        Row("1 change latency", "p50", "ms", mine["p50"], floor["p50"], label,
+            theirs.get("p50"), "<= 20 ms, <= 3x"),
+        Row("1 change latency", "p99", "ms", mine["p99"], floor["p99"], label,
+            theirs.get("p99"), "<= 100 ms, <= 3x"),
+    ]  # fmt: skip
+
+
+def render(args: argparse.Namespace, _binary: str | None) -> list[Row]:
+    result = _runs(args.runs, lambda: scenarios.render_cost(1000, 10, args.passes))
+    label = "plain Jinja2 on dicts"
+    return [
+        Row("2 render 1,000x10", "full pass", "ms", result["jinja"], result["plain"], label,
+            None, "<= 50 ms, <= 2x"),
+        Row("2 render 1,000x10", "full pass, Go syntax", "ms", result["go"], result["plain"],
+            label),
+    ]  # fmt: skip
+
+
+def scale(args: argparse.Namespace, binary: str | None) -> list[Row]:
+    tools = scenarios.scale_tools(binary)
+
+    def run(tool: Tool) -> dict[str, float]:
+        return _runs(args.scale_runs, lambda: scenarios.scale(tool, args.services, args.idle, 3))
+
+    results = [run(tool) for tool in tools]
+    mine, per_dependency = results[0], results[1]
+    theirs = results[2] if len(results) > 2 else {}
+    label = "ctmpl per-dependency"
+    metrics = [
+        ("connections", "connections", "n", "<= 16"),
+        ("idle requests", "idle_rps", "/s", ""),
+        (f"idle CPU over {args.idle:.0f} s", "idle_cpu", "%", "<= 2 %"),
+        ("peak RSS", "rss", "MB", "<= 150 MB"),
+        ("one change visible", "change", "ms", "<= 1 s"),
+        ("first render", "first_render", "s", ""),
+    ]
+    return [
+        Row(f"3 scale {args.services:,}", name, unit, mine[key], per_dependency[key], label,
+            theirs.get(key), target)
+        for name, key, unit, target in metrics
+    ]  # fmt: skip
+
+
+def startup(args: argparse.Namespace, binary: str | None) -> list[Row]:
+    result = scenarios.startup(binary, args.startup_runs)
+    return [
+        Row("4 start-up", "ctmpl -once, reference template", "ms", result["ctmpl"],
+            result["python"], "python -c pass", result.get("consul-template"), "<= 300 ms"),
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=", ".join(SCENARIOS))
+    parser.add_argument("--quick", action="store_true", help="fewer changes, shorter idle")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale-runs", type=int, default=1)
+    parser.add_argument("--startup-runs", type=int, default=10)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--passes", type=int, default=20)
+    parser.add_argument("--services", type=int, default=2000)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--no-reference", action="store_true", help="skip consul-template")
+    parser.add_argument("--record", action="store_true", help=f"write {RECORDED.name}")
+    args = parser.parse_args(argv)
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(sorted(unknown))} (choose from {SCENARIOS})")
+    if args.quick:
+        args.runs, args.changes, args.idle, args.startup_runs = 1, 40, 10.0, 5
+    binary = None if args.no_reference else consul_template()
+    chosen = args.scenarios or list(SCENARIOS)
+    runners = {"latency": latency, "render": render, "scale": scale, "startup": startup}
+    rows: list[Row] = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows.extend(runners[name](args, binary))
+    print()
+    print_table(rows, reference=binary is not None)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    print(f"\n{datetime.date.today()} on {machine}; consul-template: {binary or 'not installed'}")
+    if args.record:
+        recorded: dict[str, Any] = json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
+        for row in rows:
+            recorded[f"{row.scenario} / {row.metric}"] = row.ctmpl
+        RECORDED.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

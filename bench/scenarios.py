@@ -1,0 +1,320 @@
+"""The four scenarios of the benchmark: change latency, render cost, scale, start-up.
+
+Each returns plain numbers; ``bench.__main__`` runs them several times and prints medians.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness import (
+    CTMPL,
+    ROOT,
+    Tool,
+    consul_template_tool,
+    ctmpl_tool,
+    devserver,
+    median,
+    percentile,
+    service_data,
+)
+
+# --------------------------------------------------------------------------- 1. latency
+
+LATENCY_JINJA = '{% for i in service("web") %}{{ i.ID }} {{ i.Address }}:{{ i.Port }}\n{% endfor %}'
+LATENCY_GO = '{{ range service "web" }}{{ .ID }} {{ .Address }}:{{ .Port }}\n{{ end }}'
+#: Pause between changes: longer than the 100 ms both tools keep between two queries of
+#: one watch, so that the figure is the reaction to one change, not the spacing.
+GAP = 0.15
+
+
+def _new_instance(k: int) -> dict[str, Any]:
+    return {"ID": f"new-{k}", "Name": "web", "Address": "10.9.0.1", "Port": 9000 + k}
+
+
+def tool_latency(tool: Tool, changes: int) -> list[float]:
+    """Seconds from registering an instance to the destination listing it, per change."""
+    with devserver(service_data(1, 1, nodes=1, name="web")) as (server, workdir):
+        running = tool.start(server.address, workdir, workdir / "out")
+        try:
+            running.wait_for(lambda text: "web-0 " in text)
+            samples = []
+            for k in range(changes):
+                marker = f"new-{k} "
+                started = time.perf_counter()
+                server.register(_new_instance(k))
+                running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
+                samples.append(time.perf_counter() - started)
+                time.sleep(GAP)
+            return samples
+        finally:
+            running.stop()
+
+
+def blocking_query_latency(changes: int) -> list[float]:
+    """The floor: a bare blocking query on the same endpoint, register -> response."""
+    with (
+        devserver(service_data(1, 1, nodes=1, name="web")) as (server, _),
+        httpx.Client(base_url=server.url, timeout=120) as client,
+    ):
+        path = "/v1/health/service/web"
+        index = int(client.get(path, params={"passing": "1"}).headers["X-Consul-Index"])
+        samples = []
+        for k in range(changes):
+            answer: dict[str, Any] = {}
+
+            def block(since: int = index, out: dict[str, Any] = answer) -> None:
+                response = client.get(
+                    path, params={"passing": "1", "index": str(since), "wait": "60s"}
+                )
+                out["at"] = time.perf_counter()
+                out["index"] = int(response.headers["X-Consul-Index"])
+
+            waiter = threading.Thread(target=block)
+            waiter.start()
+            time.sleep(0.02)  # let the query arrive and block
+            started = time.perf_counter()
+            server.register(_new_instance(k))
+            waiter.join()
+            samples.append(answer["at"] - started)
+            index = answer["index"]
+            time.sleep(GAP)
+        return samples
+
+
+def latency_tools(consul_template: str | None) -> tuple[Tool, Tool | None]:
+    ctmpl = ctmpl_tool("ctmpl", LATENCY_JINJA)
+    reference = consul_template_tool(consul_template, LATENCY_GO) if consul_template else None
+    return ctmpl, reference
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"p50": median(samples), "p99": percentile(samples, 0.99)}
+
+
+# --------------------------------------------------------------------------- 2. render
+
+RENDER_JINJA = """\
+{% for s in services() %}
+upstream {{ s.Name }} {
+{% for i in service(s.Name) %}
+    server {{ i.Address }}:{{ i.Port }};
+{% endfor %}
+}
+{% endfor %}
+"""
+RENDER_GO = """\
+{{- range services }}
+upstream {{ .Name }} {
+{{- range service .Name }}
+    server {{ .Address }}:{{ .Port }};
+{{- end }}
+}
+{{- end }}
+"""
+RENDER_PLAIN = """\
+{% for s in services %}
+upstream {{ s.Name }} {
+{% for i in instances[s.Name] %}
+    server {{ i.Address }}:{{ i.Port }};
+{% endfor %}
+}
+{% endfor %}
+"""
+
+
+def _instance_json(service: str, k: int) -> dict[str, Any]:
+    node = f"n{k}"
+    return {
+        "Node": {"ID": "", "Node": node, "Address": f"10.0.0.{k}", "Datacenter": "dc1"},
+        "Service": {
+            "ID": f"{service}-{k}",
+            "Service": service,
+            "Tags": ["prod"],
+            "Address": f"10.1.{k}.1",
+            "Port": 8000 + k,
+            "Meta": {"version": "1"},
+        },
+        "Checks": [
+            {"Node": node, "CheckID": "serfHealth", "Name": "Serf", "Status": "passing"},
+            {
+                "Node": node,
+                "CheckID": f"service:{service}-{k}",
+                "Name": "check",
+                "Status": "passing",
+                "ServiceID": f"{service}-{k}",
+                "ServiceName": service,
+            },
+        ],
+    }
+
+
+def render_cost(services: int, instances: int, passes: int) -> dict[str, float]:
+    """Seconds per full render pass: ctmpl Jinja2, ctmpl Go syntax, plain Jinja2 on dicts."""
+    import jinja2
+
+    from ctmpl.consul.dependencies import CatalogServicesQuery, HealthServiceQuery
+    from ctmpl.consul.models import CatalogSnippet, health_service_from_json
+    from ctmpl.funcs import default_registry
+    from ctmpl.store import Store
+    from ctmpl.template.context import RenderContext
+    from ctmpl.template.gotemplate.template import GoTemplate
+    from ctmpl.template.jinja import JinjaTemplate
+    from ctmpl.template.loader import Template
+
+    names = [f"svc{s:04d}" for s in range(services)]
+    store = Store()
+    store.set(CatalogServicesQuery(), [CatalogSnippet(Name=n, Tags=["prod"]) for n in names])
+    plain: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        entries = [health_service_from_json(_instance_json(name, k)) for k in range(instances)]
+        store.set(HealthServiceQuery(name=name), entries)
+        plain[name] = [{"Address": e.Address, "Port": e.Port} for e in entries]
+    registry = default_registry()
+    templates: dict[str, Template] = {
+        "jinja": JinjaTemplate("bench.j2", RENDER_JINJA, registry),
+        "go": GoTemplate("bench.ctmpl", RENDER_GO, registry),
+    }
+    environment = jinja2.Environment(
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    baseline = environment.from_string(RENDER_PLAIN)
+    plain_services = [{"Name": n} for n in names]
+
+    def timed(render: Any) -> float:
+        render()  # warm-up (caches, compiled code)
+        times = []
+        for _ in range(passes):
+            started = time.perf_counter()
+            render()
+            times.append(time.perf_counter() - started)
+        return median(times)
+
+    results = {}
+    for label, template in templates.items():
+
+        def run(template: Template = template) -> str | None:
+            return template.render(RenderContext(store=store, template_name="bench", env={})).text
+
+        text = run()
+        assert text is not None and text.count("server ") == services * instances, label
+        results[label] = timed(run)
+    same = templates["jinja"].render(RenderContext(store=store, template_name="b", env={})).text
+    assert same == baseline.render(services=plain_services, instances=plain), "outputs differ"
+    results["plain"] = timed(lambda: baseline.render(services=plain_services, instances=plain))
+    return results
+
+
+# --------------------------------------------------------------------------- 3. scale
+
+SCALE_JINJA = """\
+{% for s in services() %}
+upstream {{ s.Name }} {
+{% for i in service(s.Name) %}
+    server {{ i.Address }}:{{ i.Port }};
+{% endfor %}
+}
+{% endfor %}
+"""
+SCALE_GO = RENDER_GO + "\n"
+
+
+def scale_tools(consul_template: str | None) -> list[Tool]:
+    tools = [
+        ctmpl_tool("ctmpl batched", SCALE_JINJA, "-consul-watch-mode", "auto"),
+        ctmpl_tool("ctmpl per-dependency", SCALE_JINJA, "-consul-watch-mode", "per-dependency"),
+    ]
+    if consul_template:
+        tools.append(consul_template_tool(consul_template, SCALE_GO))
+    return tools
+
+
+def scale(tool: Tool, services: int, idle: float, changes: int) -> dict[str, float]:
+    """Connections, idle requests and CPU, peak RSS and change latency of ``tool``."""
+    with devserver(service_data(services, 2)) as (server, workdir):
+        running = tool.start(server.address, workdir, workdir / "out")
+        try:
+            first = running.wait_for(
+                lambda text: text.count("server ") >= 2 * services, timeout=600
+            )
+            time.sleep(3)  # let every watch settle into its blocking query
+            connections = server.stats()["open_connections"]
+            server.reset_counts()
+            cpu = running.cpu_seconds()
+            time.sleep(idle)
+            cpu = running.cpu_seconds() - cpu
+            requests = sum(server.stats()["requests"].values())
+            latencies = []
+            for k in range(changes):
+                marker = f"10.200.0.1:{9000 + k};"
+                started = time.perf_counter()
+                server.register(
+                    {
+                        "ID": f"scale-{k}",
+                        "Name": "svc0007",
+                        "Address": "10.200.0.1",
+                        "Port": 9000 + k,
+                        "Check": {"TTL": "10m", "Status": "passing"},
+                    }
+                )
+                running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.3)
+            return {
+                "first_render": first,
+                "connections": connections,
+                "idle_rps": requests / idle,
+                "idle_cpu": 100 * cpu / idle,
+                "rss": running.peak_rss_mb(),
+                "change": median(latencies),
+            }
+        finally:
+            running.stop()
+
+
+# --------------------------------------------------------------------------- 4. start-up
+
+
+def startup(consul_template: str | None, runs: int) -> dict[str, float]:
+    """Wall seconds of ``ctmpl -once`` on the reference template; the interpreter's own
+    start-up as the baseline; consul-template -once on the Go version."""
+    seed = ROOT / "examples" / "seed.yaml"
+    results: dict[str, list[float]] = {"ctmpl": [], "python": [], "consul-template": []}
+    with devserver(seed) as (server, workdir):
+        commands = {
+            "ctmpl": [
+                CTMPL,
+                "-once",
+                "-consul-addr",
+                server.address,
+                "-template",
+                f"{ROOT / 'templates' / 'nginx.ctmpl.j2'}:{workdir / 'a.conf'}",
+            ],
+            "python": [sys.executable, "-c", "pass"],
+        }
+        if consul_template:
+            commands["consul-template"] = [
+                consul_template,
+                "-once",
+                "-consul-addr",
+                server.address,
+                "-log-level",
+                "err",
+                "-template",
+                f"{ROOT / 'templates' / 'nginx.ctmpl'}:{workdir / 'b.conf'}",
+            ]
+        for _ in range(runs):
+            for label, argv in commands.items():
+                started = time.perf_counter()
+                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+                results[label].append(time.perf_counter() - started)
+        if not Path(workdir / "a.conf").read_text().count("server "):
+            raise RuntimeError("ctmpl -once rendered no upstream server")
+    return {label: median(values) for label, values in results.items() if values}
