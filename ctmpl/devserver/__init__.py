@@ -11,7 +11,16 @@ from ctmpl.devserver.app import create_app
 from ctmpl.devserver.checks import CheckSettings
 from ctmpl.devserver.definitions import BadRequest
 from ctmpl.devserver.faults import Faults
-from ctmpl.devserver.server import DevServer
+from ctmpl.devserver.server import DevServer, TLSFiles
 from ctmpl.devserver.state import State, load
 
-__all__ = ["BadRequest", "CheckSettings", "DevServer", "Faults", "State", "create_app", "load"]
+__all__ = [
+    "BadRequest",
+    "CheckSettings",
+    "DevServer",
+    "Faults",
+    "State",
+    "TLSFiles",
+    "create_app",
+    "load",
+]

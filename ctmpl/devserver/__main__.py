@@ -16,7 +16,7 @@ from ctmpl.datafile import load_data_file
 from ctmpl.devserver.app import create_app
 from ctmpl.devserver.checks import CheckRunner
 from ctmpl.devserver.faults import Faults
-from ctmpl.devserver.server import bind, build_server, run
+from ctmpl.devserver.server import TLSFiles, bind, build_server, run
 from ctmpl.devserver.state import State
 from ctmpl.errors import CtmplError
 
@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     flag("acl-token", metavar="TOKEN", help="turn ACLs on; only this token may read or write")
     flag("log-level", default="info", choices=sorted(LOG_LEVELS), help="log verbosity")
     flag("debug-api", action="store_true", help="serve the fault-injection API /_devserver/")
+    flag("tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    flag("tls-key", metavar="FILE", help="the certificate's key (if not in -tls-cert)")
+    flag("tls-client-ca", metavar="FILE", help="with -tls-cert: require client certificates")
     return parser
 
 
@@ -74,7 +77,12 @@ async def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CtmplError(f"-addr: cannot listen on {args.addr}: {exc.strerror}") from None
     level = "debug" if LOG_LEVELS[args.log_level] <= logging.DEBUG else "warning"
-    server = build_server(app, level)
+    tls = None
+    if args.tls_cert:
+        tls = TLSFiles(args.tls_cert, args.tls_key, args.tls_client_ca)
+    elif args.tls_key or args.tls_client_ca:
+        raise CtmplError("-tls-key and -tls-client-ca need -tls-cert")
+    server = build_server(app, level, tls)
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
@@ -93,7 +101,8 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, reload)
     actual = sock.getsockname()
     shown = f"[{actual[0]}]" if ":" in actual[0] else actual[0]
-    print(f"ctmpl-devserver: listening on http://{shown}:{actual[1]}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"ctmpl-devserver: listening on {scheme}://{shown}:{actual[1]}", flush=True)
     print(
         f"ctmpl-devserver: node {state.node_name!r}, datacenter {state.datacenter!r}"
         + (", ACLs on" if args.acl_token else ""),

@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -119,7 +121,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_server(app: Any, log_level: str = "warning") -> _Server:
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """Serve HTTPS: a PEM certificate (chain) and key; with ``client_ca``, require client
+    certificates signed by it (Consul's ``verify_incoming``)."""
+
+    certfile: str
+    keyfile: str | None = None
+    client_ca: str | None = None
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"ssl_certfile": self.certfile, "ssl_keyfile": self.keyfile}
+        if self.client_ca:
+            options.update(ssl_ca_certs=self.client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+        return options
+
+
+def build_server(app: Any, log_level: str = "warning", tls: TLSFiles | None = None) -> _Server:
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -130,6 +148,7 @@ def build_server(app: Any, log_level: str = "warning") -> _Server:
         loop="asyncio",
         backlog=BACKLOG,
         timeout_graceful_shutdown=5,
+        **(tls.uvicorn_options() if tls else {}),
     )
     return _Server(config)
 
@@ -175,6 +194,7 @@ class DevServer:
         checks: CheckSettings | None = None,
         output_sync_interval: float = 300.0,
         log_level: str = "warning",
+        tls: TLSFiles | None = None,
     ) -> None:
         dataset = None
         if data is not None:
@@ -193,6 +213,7 @@ class DevServer:
         self._host = host
         self._port = port
         self._log_level = log_level
+        self.tls = tls
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -205,7 +226,7 @@ class DevServer:
         if self._thread is not None:
             return self
         self._sock = bind(self._host, self._port)
-        self._server = build_server(self.app, self._log_level)
+        self._server = build_server(self.app, self._log_level, self.tls)
         self._thread = threading.Thread(target=self._thread_main, name="devserver", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -258,7 +279,8 @@ class DevServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.address}"
 
     # ----------------------------------------------------------------- data helpers
 

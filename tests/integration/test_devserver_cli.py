@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    match = re.search(r"listening on (http://\S+)", line)
+    match = re.search(r"listening on (https?://\S+)", line)
     assert match, (line, process.stderr.read() if process.poll() is not None else "")
     return process, match.group(1)
 
@@ -98,3 +99,23 @@ def test_cli_reloads_data_on_sighup(cli: list[subprocess.Popen[str]], tmp_path: 
         time.sleep(0.05)
     process.terminate()
     process.wait(timeout=15)
+
+
+def test_cli_serves_https(cli: list[subprocess.Popen[str]], tmp_path: Path) -> None:
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
+    process, url = start("-addr", "127.0.0.1:0", "-tls-cert", str(tmp_path / "server.pem"))
+    cli.append(process)
+    assert url.startswith("https://")
+    trust = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    leader = httpx.get(f"{url}/v1/status/leader", verify=trust)
+    assert leader.status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/v1/status/leader")  # the system CAs do not know ours
+    process.terminate()
+    assert process.wait(timeout=15) == 0

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import ssl
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -18,10 +19,27 @@ import trustme
 from ctmpl.cli import load_config
 from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.daemon import make_client
+from ctmpl.devserver import DevServer, State, TLSFiles, create_app
 from ctmpl.errors import ConsulError, ConsulUnavailable
-from tests.kvserver import kv_app, serve
 
 DATA = {"hello": "world"}
+
+
+@contextmanager
+def _https_devserver(tls: TLSFiles) -> Iterator[str]:
+    """The dev server serving HTTPS, holding DATA in its KV store; yields ``host:port``."""
+    with DevServer(tls=tls) as server:
+        for key, value in DATA.items():
+            server.kv_put(key, value)
+        yield server.address
+
+
+def _kv_app() -> Any:
+    """The dev server's app holding DATA, for a server of the test's own (HTTP/2)."""
+    state = State("devserver", "dc1")
+    for key, value in DATA.items():
+        state.kv_put(key, value.encode())
+    return create_app(state)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +60,7 @@ def https_addr(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iter
     cert = ca.issue_cert("127.0.0.1")
     folder = tmp_path_factory.mktemp("server")
     cert.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
-    with serve(kv_app(DATA), ssl_certfile=str(folder / "server.pem")) as addr:
+    with _https_devserver(TLSFiles(str(folder / "server.pem"))) as addr:
         yield addr
 
 
@@ -54,12 +72,7 @@ def mtls_addr(
     cert = ca.issue_cert("consul.test")
     folder = tmp_path_factory.mktemp("mtls")
     cert.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
-    with serve(
-        kv_app(DATA),
-        ssl_certfile=str(folder / "server.pem"),
-        ssl_ca_certs=ca_file,
-        ssl_cert_reqs=ssl.CERT_REQUIRED,
-    ) as addr:
+    with _https_devserver(TLSFiles(str(folder / "server.pem"), client_ca=ca_file)) as addr:
         yield addr
 
 
@@ -211,7 +224,8 @@ template {{
     assert config.consul.ssl.enabled  # any ssl key switches TLS on, as in consul-template
     client = make_client(config)
     try:
-        assert (await client.get("/v1/kv/hello")).index == 7
+        answer = await client.get("/v1/kv/hello")
+        assert answer.body[0]["Key"] == "hello" and answer.index > 0
     finally:
         await client.aclose()
 
@@ -244,7 +258,7 @@ def h2_addr(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     thread = threading.Thread(
         target=loop.run_until_complete,
-        args=(hypercorn_serve(kv_app(DATA), config, shutdown_trigger=shutdown),),  # type: ignore[arg-type]
+        args=(hypercorn_serve(_kv_app(), config, shutdown_trigger=shutdown),),  # type: ignore[arg-type]
         daemon=True,
     )
     thread.start()

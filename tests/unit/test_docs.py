@@ -11,8 +11,8 @@ import pytest
 from ctmpl.cli import main
 from ctmpl.configfile import schema
 from ctmpl.configfile.reference import BEGIN, END, render
+from ctmpl.devserver import DevServer
 from ctmpl.exitcodes import ExitCode
-from tests.kvserver import kv_app, serve
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 CLI_DOC = DOC.with_name("cli.md")
@@ -63,8 +63,9 @@ def test_migration_example_runs(
     assert argv == ["-config", "ctmpl.hcl", "-once", "-dry"]
     (tmp_path / "ctmpl.hcl").write_text(hcl)
     monkeypatch.chdir(tmp_path)
-    with serve(kv_app({"app/motd": "hello"})) as addr:
-        env["CONSUL_HTTP_ADDR"] = addr
+    with DevServer() as consul:
+        consul.kv_put("app/motd", "hello")
+        env["CONSUL_HTTP_ADDR"] = consul.address
         assert main(argv, environ=env) == ExitCode.OK
     assert capsys.readouterr().out == expected
     assert not (tmp_path / "motd.conf").exists()
