@@ -39,8 +39,14 @@ def leftovers(tmpdir: Path) -> list[psutil.Process]:
     return found
 
 
+def top_level_env() -> dict[str, str]:
+    """This environment without the variables an enclosing ``make test`` passes down, so a
+    nested ``make`` behaves as when typed at a shell (no "Entering directory" lines)."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def run_demo(argv: list[str], tmp_path: Path, path: str | None = None) -> str:
-    env = {**os.environ, "CTMPL_DEMO_STEPS_ONLY": "1", "TMPDIR": str(tmp_path)}
+    env = {**top_level_env(), "CTMPL_DEMO_STEPS_ONLY": "1", "TMPDIR": str(tmp_path)}
     if path is not None:
         env["PATH"] = path
     done = subprocess.run(
@@ -64,7 +70,13 @@ def test_readme_demo_command_runs_every_step(tmp_path: Path) -> None:
     # rebuild: its stamp (named as the Makefile names it) counts as up to date.
     argv = [*command, "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}"]
     planned = subprocess.run(
-        [*argv, "-n"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+        [*argv, "-n"],
+        cwd=ROOT,
+        env=top_level_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert planned.stdout.splitlines() == [f"{Path(sys.executable).parent}/python -m ctmpl.demo"]
     output = run_demo(argv, tmp_path)

@@ -26,7 +26,10 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     assert process.stdout is not None
     line = process.stdout.readline()
     match = re.search(r"listening on (https?://\S+)", line)
-    assert match, (line, process.stderr.read() if process.poll() is not None else "")
+    if match is None:
+        process.kill()
+        _, stderr = process.communicate()
+        raise AssertionError(f"no address printed: {line!r} {stderr!r}")
     return process, match.group(1)
 
 
