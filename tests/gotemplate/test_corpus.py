@@ -17,10 +17,9 @@ ENTRIES = harness.load_entries()
 REGISTRY = default_registry()
 
 
-def _skip_without_helpers(entry: harness.Entry) -> None:
+def _require_helpers(entry: harness.Entry) -> None:
     missing = [name for name in entry.requires if name not in REGISTRY]
-    if missing:
-        pytest.skip(f"helper functions not in the registry yet: {', '.join(missing)}")
+    assert not missing, f"functions missing from the registry: {', '.join(missing)}"
 
 
 def _render_both(
@@ -38,7 +37,7 @@ def _render_both(
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_matches_checked_in_expectation(entry: harness.Entry) -> None:
-    _skip_without_helpers(entry)
+    _require_helpers(entry)
     ours, _ = _render_both(entry, reference=False)
     want = harness.expected(entry)
     assert ours.error == want.error
@@ -51,7 +50,7 @@ def test_matches_checked_in_expectation(entry: harness.Entry) -> None:
 )
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_matches_reference_binary(entry: harness.Entry) -> None:
-    _skip_without_helpers(entry)
+    _require_helpers(entry)
     ours, theirs = _render_both(entry, reference=True)
     assert theirs is not None
     assert ours.error == theirs.error
