@@ -4,6 +4,8 @@ import asyncio
 import io
 from pathlib import Path
 
+import pytest
+
 from ctmpl.config import Config, TemplateConfig
 from ctmpl.daemon import make_client
 from ctmpl.exitcodes import ExitCode
@@ -60,3 +62,21 @@ async def test_daemon_follows_edits_and_keeps_last_good_data(tmp_path: Path) -> 
     finally:
         runner.stop()
         assert await asyncio.wait_for(task, 10) == ExitCode.OK
+
+
+def test_readme_offline_command_renders_the_seed_config(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import shlex
+
+    from ctmpl.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    line = re.search(r"^\.venv/bin/ctmpl (.*-data examples/seed\.yaml.*)$", readme, re.M)
+    assert line is not None, "README.md lost its offline example"
+    monkeypatch.chdir(root)
+    assert main(shlex.split(line.group(1)), environ={}) == ExitCode.OK
+    expected = (root / "tests" / "data" / "seed-nginx.conf").read_text()
+    assert capsys.readouterr().out == f"> nginx.conf\n{expected}"
