@@ -428,9 +428,7 @@ class State:
                 raise self.error(f"map has no entry for key {quote(name)}")
             return values.map_zero(receiver)
         if k in (values.STRUCT, values.PTR) and values.is_exported(name):
-            is_field = dataclasses.is_dataclass(receiver) and name in {
-                f.name for f in dataclasses.fields(receiver)
-            }
+            is_field = name in _field_names(receiver)
             if is_field:
                 if has_args:
                     raise self.error(f"{name} has arguments but cannot be invoked as function")
@@ -606,3 +604,17 @@ def execute(options: Options, name: str, dot: Any) -> str:
     except RecursionError:
         raise state.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})") from None
     return "".join(out)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(receiver: Any) -> frozenset[str]:
+    """The data fields of a dataclass instance (Go struct fields), cached per class."""
+    if isinstance(receiver, type) or not dataclasses.is_dataclass(receiver):
+        return frozenset()
+    cls = type(receiver)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(receiver))
+    return names

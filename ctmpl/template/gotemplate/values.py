@@ -39,12 +39,36 @@ CHAN = "chan"
 FUNC = "func"
 
 
+#: Exact types whose kind is known without further checks (dataclasses are added on first
+#: use).
+_KIND_OF_TYPE: dict[type, str] = {
+    type(None): INVALID,
+    bool: BOOL,
+    int: INT,
+    float: FLOAT,
+    str: STRING,
+    list: SLICE,
+    tuple: SLICE,
+    dict: MAP,
+}
+
+
 class StrMap(dict[str, Any]):
     """A ``map[string]string``: a missing key reads as ``""`` rather than no value."""
 
 
 def kind(value: Any) -> str:
     """The Go kind a Python value stands for."""
+    known = _KIND_OF_TYPE.get(type(value))
+    if known is not None:
+        return known
+    result = _kind(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        _KIND_OF_TYPE[type(value)] = result  # a dataclass's kind depends on its class only
+    return result
+
+
+def _kind(value: Any) -> str:
     if value is None:
         return INVALID
     if isinstance(value, bool):
