@@ -65,29 +65,39 @@ async def test_burst_of_changes_is_one_render_and_one_command(
         assert runner.metrics.renders.labels(template.name)._value.get() == 2
 
 
-@pytest.mark.parametrize("watch_mode", ["per-dependency", "batched"])
+@pytest.mark.parametrize(
+    ("watch_mode", "outage"),
+    [("per-dependency", 30.0), ("batched", 2.0)],  # the 30 s once; short for the rest
+)
 async def test_outage_keeps_the_file_and_health_recovers(
-    devserver_factory: Callable[..., DevServer], tmp_path: Path, watch_mode: str
+    devserver_factory: Callable[..., DevServer], tmp_path: Path, watch_mode: str, outage: float
 ) -> None:
     out = tmp_path / "out"
     server = devserver_factory()
     port = server.port
     server.register(_web(80))
     config = _config(server, _template(out), unhealthy_after=1.0)
-    config = replace(config, consul=replace(config.consul, watch_mode=watch_mode))
+    # A 5 s backoff cap (a user setting) keeps the wait after Consul's return short.
+    retry = replace(config.consul.retry, max_backoff=5.0)
+    config = replace(config, consul=replace(config.consul, watch_mode=watch_mode, retry=retry))
     async with RunningRunner(config) as runner:
         await eventually(lambda: text_of(out) == "80 ", what="first render")
         await eventually(lambda: runner.health()[0], what="healthy")
         before = out.stat()
+        loop = asyncio.get_running_loop()
+        stopped = loop.time()
         server.stop()
         await eventually(lambda: not runner.health()[0], timeout=15, what="unhealthy")
         assert "Consul unreachable" in runner.health()[1]
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(max(0.0, outage - (loop.time() - stopped)))
+        assert not runner.health()[0]
+        # Consul comes back with the same data.
         replacement = devserver_factory(port=port)
         replacement.register(_web(80))
         await eventually(lambda: runner.health()[0], timeout=15, what="healthy again")
         after = out.stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+        assert text_of(out) == "80 "
         replacement.register(_web(81))
         await eventually(lambda: text_of(out) == "80 81 ", what="rendering resumed")
 
