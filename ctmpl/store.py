@@ -50,9 +50,6 @@ class Store:
         self._data.pop(dep, None)
         self._attempted.discard(dep)
 
-    def dependencies(self) -> frozenset[Dependency]:
-        return frozenset(self._data)
-
     def known(self) -> frozenset[Dependency]:
         """Dependencies with data or at least one answer."""
         return frozenset(self._attempted.union(self._data))

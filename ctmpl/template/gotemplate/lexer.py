@@ -469,18 +469,7 @@ def _lex_field_or_variable(lx: Lexer, typ: ItemType) -> StateFn | None:
 
 
 def lex_char(lx: Lexer) -> StateFn | None:
-    while True:
-        ch = lx.next()
-        if ch == "\\":
-            following = lx.next()
-            if following not in (EOF, "\n"):
-                continue
-            return lx.errorf("unterminated character constant")
-        if ch in (EOF, "\n"):
-            return lx.errorf("unterminated character constant")
-        if ch == "'":
-            break
-    return lx.emit(ItemType.CHAR_CONSTANT)
+    return _lex_escaped(lx, "'", "unterminated character constant", ItemType.CHAR_CONSTANT)
 
 
 def lex_number(lx: Lexer) -> StateFn | None:
@@ -495,18 +484,23 @@ def lex_number(lx: Lexer) -> StateFn | None:
 
 
 def lex_quote(lx: Lexer) -> StateFn | None:
+    return _lex_escaped(lx, '"', "unterminated quoted string", ItemType.STRING)
+
+
+def _lex_escaped(lx: Lexer, closing: str, unterminated: str, item: ItemType) -> StateFn | None:
+    """Scan to ``closing``, skipping backslash escapes; a newline or EOF is an error."""
     while True:
         ch = lx.next()
         if ch == "\\":
             following = lx.next()
             if following not in (EOF, "\n"):
                 continue
-            return lx.errorf("unterminated quoted string")
+            return lx.errorf(unterminated)
         if ch in (EOF, "\n"):
-            return lx.errorf("unterminated quoted string")
-        if ch == '"':
+            return lx.errorf(unterminated)
+        if ch == closing:
             break
-    return lx.emit(ItemType.STRING)
+    return lx.emit(item)
 
 
 def lex_raw_quote(lx: Lexer) -> StateFn | None:
