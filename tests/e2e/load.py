@@ -6,6 +6,12 @@ keys on the first three octets of an IPv4 address, hence addresses like 127.0.N.
 request opens a new connection: a keep-alive connection closed by an nginx worker retiring
 after a reload can race with the next request on it, which browsers retry silently but a
 count of failed requests would not.
+
+One more race belongs to nginx itself: a worker retiring after a reload closes connections it
+has accepted but not yet read a request from ("server disconnected without sending a
+response"). The request was never seen by nginx, and clients retry it on a new connection,
+as HTTP allows for idempotent requests (RFC 9110, 9.2.2) and browsers do. The load does the
+same, once, and records it: a retried request that fails again is a failure.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class Outcome:
     status: int | None
     body: str
     error: str | None
+    #: The first attempt was closed unanswered by a retiring nginx worker; this is the retry.
+    retried: bool = False
 
     @property
     def ok(self) -> bool:
@@ -78,23 +86,30 @@ class Load:
             next_at = time.monotonic()
             while not self._stop.is_set():
                 started = time.monotonic()
-                try:
-                    response = http.get(self.url)
-                    outcome = Outcome(
-                        client,
-                        started,
-                        time.monotonic(),
-                        response.status_code,
-                        response.text.strip(),
-                        None,
-                    )
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    outcome = Outcome(client, started, time.monotonic(), None, "", error)
+                outcome = self._request(http, client, started)
                 with self._lock:
                     self.outcomes.append(outcome)
                 next_at += self.period
                 self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def _request(self, http: httpx.Client, client: str, started: float) -> Outcome:
+        retried = False
+        while True:
+            try:
+                response = http.get(self.url)
+            except httpx.RemoteProtocolError as exc:
+                if retried:
+                    error = f"{type(exc).__name__}: {exc} (after a retry)"
+                    return Outcome(client, started, time.monotonic(), None, "", error, retried)
+                retried = True  # closed before nginx read the request: ask again
+                continue
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                return Outcome(client, started, time.monotonic(), None, "", error, retried)
+            body = response.text.strip()
+            return Outcome(
+                client, started, time.monotonic(), response.status_code, body, None, retried
+            )
 
 
 def served_by(outcomes: Iterable[Outcome]) -> Counter[str]:
