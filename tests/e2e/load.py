@@ -10,9 +10,10 @@ count of failed requests would not.
 One more race belongs to nginx itself: a worker retiring after a reload closes connections it
 has accepted but not yet read a request from ("server disconnected without sending a
 response", or a reset when the request's bytes were already waiting). nginx itself answers
-every error it handles (502, 504), so an unanswered close or reset comes from that race. The request was never seen by nginx, and clients retry it on a new connection,
-as HTTP allows for idempotent requests (RFC 9110, 9.2.2) and browsers do. The load does the
-same, once, and records it: a retried request that fails again is a failure.
+every error it handles (502, 504), so an unanswered close or reset comes from that race. The
+request was never seen by nginx, and clients retry it on a new connection, as HTTP allows for
+idempotent requests (RFC 9110, 9.2.2) and browsers do. The load does the same, once, and
+records it: a retried request that fails again is a failure.
 """
 
 from __future__ import annotations
