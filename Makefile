@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 # The seed's load balancer on this machine, step by step; Ctrl-C stops it.
 # CTMPL_DEMO_STEPS_ONLY=1 runs the steps and exits.
 demo: $(STAMP)
-	$(BIN)/python -m ctmpl.demo
+	$(BIN)/python -m demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check ctmpl tests
-	$(BIN)/ruff format --check ctmpl tests
+	$(BIN)/ruff check ctmpl tests bench demo
+	$(BIN)/ruff format --check ctmpl tests bench demo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

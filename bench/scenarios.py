@@ -163,11 +163,11 @@ def render_cost(services: int, instances: int, passes: int) -> dict[str, float]:
     from ctmpl.consul.dependencies import CatalogServicesQuery, HealthServiceQuery
     from ctmpl.consul.models import CatalogSnippet, health_service_from_json
     from ctmpl.funcs import default_registry
-    from ctmpl.store import Store
     from ctmpl.template.context import RenderContext
     from ctmpl.template.gotemplate.template import GoTemplate
     from ctmpl.template.jinja import JinjaTemplate
     from ctmpl.template.loader import Template
+    from ctmpl.watch.store import Store
 
     names = [f"svc{s:04d}" for s in range(services)]
     store = Store()

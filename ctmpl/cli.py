@@ -14,17 +14,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-from ctmpl import __version__, daemon
-from ctmpl.config import Config
-from ctmpl.configfile.build import build_config
-from ctmpl.configfile.decode import decode
-from ctmpl.configfile.env import LOCAL_CONFIG, environment_layer
-from ctmpl.configfile.flags import FlagError, add_flags, flags_layer
-from ctmpl.configfile.merge import merge
-from ctmpl.configfile.sources import files_of, parse_text, read_file
+from ctmpl import __version__
+from ctmpl.config.build import build_config
+from ctmpl.config.decode import decode
+from ctmpl.config.env import LOCAL_CONFIG, environment_layer
+from ctmpl.config.flags import FlagError, add_flags, flags_layer
+from ctmpl.config.merge import merge
+from ctmpl.config.model import Config
+from ctmpl.config.sources import files_of, parse_text, read_file
 from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.logs import setup_logging
+from ctmpl.runtime import process as daemon
 from ctmpl.template.loader import load_template
 
 __all__ = ["FlagError", "build_parser", "config_from_args", "load_config", "main"]

@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 
-from ctmpl.durations import format_duration
 from ctmpl.errors import (
     ConsulError,
     ConsulPermissionDenied,
     ConsulProtocolError,
     ConsulUnavailable,
 )
+from ctmpl.golang.durations import format_duration
 
 log = logging.getLogger("ctmpl.consul")
 

@@ -9,10 +9,10 @@ injection), ``server`` (uvicorn and the ``DevServer`` Python API). See docs/devs
 
 from ctmpl.devserver.app import create_app
 from ctmpl.devserver.checks import CheckSettings
-from ctmpl.devserver.definitions import BadRequest
 from ctmpl.devserver.faults import Faults
 from ctmpl.devserver.server import DevServer, TLSFiles
-from ctmpl.devserver.state import State, load
+from ctmpl.memconsul.definitions import BadRequest
+from ctmpl.memconsul.state import State, load
 
 __all__ = [
     "BadRequest",

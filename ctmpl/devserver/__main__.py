@@ -12,13 +12,13 @@ import logging
 import signal
 import sys
 
-from ctmpl.datafile import load_data_file
 from ctmpl.devserver.app import create_app
 from ctmpl.devserver.checks import CheckRunner
 from ctmpl.devserver.faults import Faults
 from ctmpl.devserver.server import TLSFiles, bind, build_server, run
-from ctmpl.devserver.state import State
 from ctmpl.errors import CtmplError
+from ctmpl.memconsul.datafile import load_data_file
+from ctmpl.memconsul.state import State
 
 LOG_LEVELS = {
     "trace": logging.DEBUG,

@@ -20,8 +20,8 @@ from ctmpl.devserver.faults import FaultMiddleware, Faults, debug_routes
 from ctmpl.devserver.routes_agent import agent_routes
 from ctmpl.devserver.routes_catalog import catalog_routes
 from ctmpl.devserver.routes_kv import kv_routes
-from ctmpl.devserver.state import State
 from ctmpl.devserver.web import ALL_METHODS, AppContext, check_dc, json_body, route, text
+from ctmpl.memconsul.state import State
 
 # Go's gziphandler.DefaultMinSize, which Consul's HTTP server uses.
 GZIP_MIN_SIZE = 1400

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from ctmpl.devserver.definitions import DEFAULT_CHECK_TIMEOUT, CheckDefinition
-from ctmpl.devserver.notify import Watch
-from ctmpl.devserver.state import State
+from ctmpl.memconsul.definitions import DEFAULT_CHECK_TIMEOUT, CheckDefinition
+from ctmpl.memconsul.notify import Watch
+from ctmpl.memconsul.state import State
 
 log = logging.getLogger("ctmpl.devserver.checks")
 

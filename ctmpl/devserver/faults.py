@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ctmpl.devserver.state import State
+from ctmpl.memconsul.state import State
 
 DEBUG_PREFIX = "/_devserver/"
 
@@ -221,7 +221,7 @@ def debug_routes(faults: Faults) -> list[Any]:
     """``/_devserver/...``: the fault API over HTTP (only with ``-debug-api``)."""
     from starlette.routing import Route
 
-    from ctmpl.devserver import gojson
+    from ctmpl.golang import consuljson as gojson
 
     def answer(body: Any) -> Response:
         return Response(gojson.encode(body), media_type="application/json")

@@ -9,16 +9,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctmpl.devserver import gojson, views
-from ctmpl.devserver.definitions import (
-    decode_check_update,
-    decode_registration,
-    reject_scripts,
-    service_definition_from,
-)
-from ctmpl.devserver.model import CONSUL_VERSION, CheckRecord, ServiceRecord
-from ctmpl.devserver.notify import Watch
-from ctmpl.devserver.state import State
 from ctmpl.devserver.web import (
     AppContext,
     Authz,
@@ -31,7 +21,18 @@ from ctmpl.devserver.web import (
     route,
     timeout_for,
 )
-from ctmpl.durations import parse_bool, parse_go_duration
+from ctmpl.golang import consuljson as gojson
+from ctmpl.golang.durations import parse_bool, parse_go_duration
+from ctmpl.memconsul import views
+from ctmpl.memconsul.definitions import (
+    decode_check_update,
+    decode_registration,
+    reject_scripts,
+    service_definition_from,
+)
+from ctmpl.memconsul.model import CONSUL_VERSION, CheckRecord, ServiceRecord
+from ctmpl.memconsul.notify import Watch
+from ctmpl.memconsul.state import State
 
 BUILD_DATE = "2025-07-23T00:00:00Z"
 

@@ -8,8 +8,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctmpl.devserver import queries
-from ctmpl.devserver.queries import Result
 from ctmpl.devserver.web import (
     AppContext,
     HTTPError,
@@ -24,6 +22,8 @@ from ctmpl.devserver.web import (
     query_options,
     route,
 )
+from ctmpl.memconsul import queries
+from ctmpl.memconsul.queries import Result
 
 CACHED_ENDPOINTS = ("/v1/health/service/", "/v1/catalog/service/", "/v1/catalog/services")
 

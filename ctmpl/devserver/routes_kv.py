@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctmpl.devserver import queries
 from ctmpl.devserver.web import (
     AppContext,
     HTTPError,
@@ -25,6 +24,7 @@ from ctmpl.devserver.web import (
     route,
     text,
 )
+from ctmpl.memconsul import queries
 
 MAX_VALUE_SIZE = 512 * 1024
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import uvicorn
 
-from ctmpl.datafile import DataSet, load_data_file
 from ctmpl.devserver.app import create_app
 from ctmpl.devserver.checks import CheckRunner, CheckSettings
-from ctmpl.devserver.definitions import service_definition_from_dict
 from ctmpl.devserver.faults import ConnectionHooks, Faults
-from ctmpl.devserver.state import State
+from ctmpl.memconsul.datafile import DataSet, load_data_file
+from ctmpl.memconsul.definitions import service_definition_from_dict
+from ctmpl.memconsul.state import State
 
 log = logging.getLogger("ctmpl.devserver")
 
@@ -287,7 +287,7 @@ class DevServer:
     def register(self, payload: dict[str, Any], *, replace_existing_checks: bool = False) -> None:
         """Register a service as ``PUT /v1/agent/service/register`` would (same checks).
 
-        Raises :class:`~ctmpl.devserver.definitions.BadRequest` with Consul's reason.
+        Raises :class:`~ctmpl.memconsul.definitions.BadRequest` with Consul's reason.
         """
         definition = service_definition_from_dict(payload)
         service, checks = self.state.service_from_definition(definition)

@@ -18,11 +18,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctmpl.devserver import gojson
-from ctmpl.devserver.definitions import BadRequest
-from ctmpl.devserver.queries import Result
-from ctmpl.devserver.state import State
-from ctmpl.durations import parse_bool, parse_go_duration
+from ctmpl.golang import consuljson as gojson
+from ctmpl.golang.durations import parse_bool, parse_go_duration
+from ctmpl.memconsul.definitions import BadRequest
+from ctmpl.memconsul.queries import Result
+from ctmpl.memconsul.state import State
 
 DEFAULT_WAIT = 300.0
 MAX_WAIT = 600.0

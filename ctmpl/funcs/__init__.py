@@ -16,7 +16,7 @@ from ctmpl.funcs import (
     text,
     timefuncs,
 )
-from ctmpl.funcs.registry import Registry, TemplateFunction
+from ctmpl.template.registry import Registry, TemplateFunction
 
 __all__ = ["Registry", "TemplateFunction", "default_registry"]
 

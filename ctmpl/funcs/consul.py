@@ -24,8 +24,8 @@ from ctmpl.consul.models import (
     KeyPair,
     Node,
 )
-from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import current
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str
-from ctmpl.funcs.registry import Registry
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ctmpl.errors import FunctionError
-from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import current
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

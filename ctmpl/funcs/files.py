@@ -16,13 +16,13 @@ import stat
 import subprocess
 from typing import Any
 
-from ctmpl import sandbox
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str, go_quote
-from ctmpl.funcs.registry import Registry
 from ctmpl.funcs.text import GO_SPACE
+from ctmpl.output import sandbox
 from ctmpl.sources.file import FileQuery
 from ctmpl.template.context import current
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

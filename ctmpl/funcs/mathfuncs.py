@@ -16,9 +16,9 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import go_quote, go_type
-from ctmpl.funcs.govalues import go_str
 from ctmpl.funcs.parsing import parse_int
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.printing import go_str
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

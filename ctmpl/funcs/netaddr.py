@@ -18,8 +18,8 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str
-from ctmpl.funcs.goregex import compile_go
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.regex import compile_go
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

@@ -14,10 +14,12 @@ import re
 from typing import Any
 
 from ctmpl.errors import CtmplError, FunctionError
-from ctmpl.funcs import gojson, gotoml, goyaml
 from ctmpl.funcs.args import expect_str, go_quote
-from ctmpl.funcs.govalues import sorted_dict
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang import jsonfmt as gojson
+from ctmpl.golang import toml as gotoml
+from ctmpl.golang import yaml as goyaml
+from ctmpl.golang.printing import sorted_dict
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str
-from ctmpl.funcs.govalues import sort_key
-from ctmpl.funcs.registry import Registry, TemplateFunction
+from ctmpl.golang.printing import sort_key
 from ctmpl.template.context import current
+from ctmpl.template.registry import Registry, TemplateFunction
 
 functions = Registry()
 

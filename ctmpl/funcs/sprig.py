@@ -37,8 +37,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ctmpl.errors import CtmplError
-from ctmpl.funcs.registry import Impl, Registry
-from ctmpl.template.gotemplate import fmt, values
+from ctmpl.golang import fmt, values
+from ctmpl.template.registry import Impl, Registry
 
 functions = Registry()
 PREFIX = "sprig_"

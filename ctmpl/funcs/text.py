@@ -14,9 +14,9 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_int, expect_str
-from ctmpl.funcs.goregex import compile_go, replace_all
-from ctmpl.funcs.govalues import go_str, sorted_dict
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.printing import go_str, sorted_dict
+from ctmpl.golang.regex import compile_go, replace_all
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

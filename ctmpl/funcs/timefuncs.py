@@ -8,8 +8,8 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str
-from ctmpl.funcs.gotime import RFC3339, format_go
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.timefmt import RFC3339, format_go
+from ctmpl.template.registry import Registry
 
 functions = Registry()
 

@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ctmpl import sandbox as sandboxing
 from ctmpl.consul.client import ConsulClient
 from ctmpl.consul.dependencies import Dependency, Fetched
 from ctmpl.errors import FunctionError
+from ctmpl.output import sandbox as sandboxing
 
 #: Seconds between two looks at a watched file.
 POLL_INTERVAL = 0.5

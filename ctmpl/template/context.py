@@ -17,7 +17,7 @@ from typing import Any
 
 from ctmpl.consul.dependencies import Dependency
 from ctmpl.errors import CtmplError
-from ctmpl.store import Store
+from ctmpl.watch.store import Store
 
 
 @dataclass(frozen=True, slots=True)

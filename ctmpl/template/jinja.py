@@ -13,9 +13,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ctmpl.consul import models
 from ctmpl.errors import CtmplError, TemplateError
-from ctmpl.funcs.govalues import go_scalar
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.printing import go_scalar
 from ctmpl.template.context import RenderContext, RenderResult, activate
+from ctmpl.template.registry import Registry
 
 # Filters of Jinja2 itself keep their meaning when a ctmpl function has the same name;
 # the ctmpl function stays reachable as a global (``join(",", xs)``).

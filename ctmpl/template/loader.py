@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import Literal, Protocol
 
-from ctmpl.config import TemplateConfig
+from ctmpl.config.model import TemplateConfig
 from ctmpl.errors import ConfigError, TemplateError
-from ctmpl.funcs.registry import Registry
 from ctmpl.template.context import RenderContext, RenderResult
+from ctmpl.template.registry import Registry
 
 Syntax = Literal["go", "jinja"]
 SYNTAXES: tuple[Syntax, ...] = ("go", "jinja")

@@ -20,10 +20,10 @@ import pytest
 from bench.scenarios import render_cost
 from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.consul.dependencies import HealthServiceQuery
-from ctmpl.datafile import CheckData, DataSet, ServiceData
 from ctmpl.devserver import DevServer
-from ctmpl.store import Store
-from ctmpl.watch import Watcher
+from ctmpl.memconsul.datafile import CheckData, DataSet, ServiceData
+from ctmpl.watch.store import Store
+from ctmpl.watch.watcher import Watcher
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED: dict[str, float] = json.loads((ROOT / "bench" / "recorded.json").read_text())

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl.demo.lb import LoadBalancer, find_nginx
-from ctmpl.demo.processes import Child, Children
+from demo.lb import LoadBalancer, find_nginx
+from demo.processes import Child, Children
 
 
 @dataclass(frozen=True)

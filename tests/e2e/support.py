@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ctmpl.demo.lb import find_nginx
+from demo.lb import find_nginx
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

@@ -78,7 +78,7 @@ def test_readme_demo_command_runs_every_step(tmp_path: Path) -> None:
         timeout=30,
         check=True,
     )
-    assert planned.stdout.splitlines() == [f"{Path(sys.executable).parent}/python -m ctmpl.demo"]
+    assert planned.stdout.splitlines() == [f"{Path(sys.executable).parent}/python -m demo"]
     output = run_demo(argv, tmp_path)
     steps = re.findall(r"^\[(\d)/5\] ", output, re.M)
     assert steps == ["1", "2", "3", "4", "5"], output
@@ -98,7 +98,7 @@ def test_readme_demo_command_runs_every_step(tmp_path: Path) -> None:
 
 
 def test_demo_without_nginx_prints_each_rendered_change(tmp_path: Path) -> None:
-    output = run_demo([sys.executable, "-m", "ctmpl.demo", "--no-nginx"], tmp_path)
+    output = run_demo([sys.executable, "-m", "demo", "--no-nginx"], tmp_path)
     assert "--no-nginx given" in output and "client 127.0." not in output
     steps = re.split(r"^\[\d/5\] ", output, flags=re.M)
     changes = [step.split("ctmpl rewrote nginx.conf:")[1] for step in steps[3:]]
@@ -121,7 +121,7 @@ def test_demo_falls_back_when_nginx_cannot_run(tmp_path: Path) -> None:
     )
     nginx.chmod(0o755)
     path = os.pathsep.join([str(fake), os.environ.get("PATH", "")])
-    output = run_demo([sys.executable, "-m", "ctmpl.demo"], tmp_path, path=path)
+    output = run_demo([sys.executable, "-m", "demo"], tmp_path, path=path)
     assert "(13: Permission denied)" in output
     assert "nginx cannot run here (see above): ctmpl keeps rendering" in output
     assert "client 127.0." not in output

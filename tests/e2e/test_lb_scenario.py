@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ctmpl.demo.lb import LoadBalancer
-from ctmpl.demo.processes import Child, Children, free_port, wait_for_port
+from demo.lb import LoadBalancer
+from demo.processes import Child, Children, free_port, wait_for_port
+from demo.steps import BACKEND_SCRIPT
 
 from .conftest import Consul
 from .load import Load, failures, served_by
@@ -120,7 +121,7 @@ class Scenario:
         port = self.ports.get(name, 0)
         child = self.children.start(
             name,
-            [sys.executable, "-m", "ctmpl.demo.backend", "-name", name,
+            [sys.executable, BACKEND_SCRIPT, "-name", name,
              "-addr", f"127.0.0.1:{port}"],
         )  # fmt: skip
         found = child.wait_for_output(rf"backend {name}: listening on http://127\.0\.0\.1:(\d+)")

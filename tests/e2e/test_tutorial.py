@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ctmpl.demo.processes import free_port
+from demo.processes import free_port
 
 from .support import ROOT, needs_nginx, registrator_payload
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ctmpl.datafile import DataSet
 from ctmpl.devserver.server import DevServer
+from ctmpl.memconsul.datafile import DataSet
 
 
 @contextmanager

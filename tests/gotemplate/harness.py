@@ -29,12 +29,12 @@ from typing import Any
 import yaml
 
 from ctmpl.consul.client import ClientSettings, ConsulClient
-from ctmpl.datafile import DataSet, load_data_file
 from ctmpl.errors import TemplateError
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
+from ctmpl.memconsul.datafile import DataSet, load_data_file
 from ctmpl.template.context import RenderContext
 from ctmpl.template.gotemplate.template import GoTemplate
+from ctmpl.watch.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -13,9 +13,9 @@ from ctmpl.consul.dependencies import (
 )
 from ctmpl.consul.models import CatalogSnippet, KeyPair, health_service_from_json
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.gotemplate.template import GoTemplate
+from ctmpl.watch.store import Store
 
 
 def instance(node: str, address: str, port: int, tags: list[str], status: str = "passing") -> Any:

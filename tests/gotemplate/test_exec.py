@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ctmpl.errors import CtmplError, TemplateError
-from ctmpl.funcs.registry import Registry
 from ctmpl.template.gotemplate.exec import ExecError
 from ctmpl.template.gotemplate.template import GoTemplate
+from ctmpl.template.registry import Registry
 
 
 class Pad:
@@ -173,8 +173,8 @@ def test_template_invocation_gets_its_own_root() -> None:
 
 def test_execute_template_helper() -> None:
     from ctmpl.funcs import default_registry
-    from ctmpl.store import Store
     from ctmpl.template.context import RenderContext
+    from ctmpl.watch.store import Store
 
     text = '{{ define "x" }}<{{ . }}>{{ end }}{{ executeTemplate "x" 5 | len }}'
     result = GoTemplate("t", text, default_registry()).render(RenderContext(Store(), "t", env={}))

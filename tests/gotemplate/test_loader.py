@@ -6,9 +6,9 @@ import pytest
 
 from ctmpl.errors import ConfigError
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
 from ctmpl.template.context import RenderContext
 from ctmpl.template.loader import parse_template, syntax_for
+from ctmpl.watch.store import Store
 
 
 @pytest.mark.parametrize(

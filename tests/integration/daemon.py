@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from ctmpl.config import Config
-from ctmpl.daemon import make_client
-from ctmpl.runner import Runner
+from ctmpl.config.model import Config
+from ctmpl.runtime.process import make_client
+from ctmpl.runtime.runner import Runner
 
 
 class RunningRunner:

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from ctmpl.batch import ServiceBatch
 from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
-from ctmpl.datafile import CheckData, DataSet, NodeData, ServiceData
 from ctmpl.devserver import DevServer
-from ctmpl.devserver.definitions import service_definition_from_dict
-from ctmpl.polling import RetryPolicy, TokenBucket, WatchHealth
-from ctmpl.store import Store
-from ctmpl.watch import Watcher
+from ctmpl.memconsul.datafile import CheckData, DataSet, NodeData, ServiceData
+from ctmpl.memconsul.definitions import service_definition_from_dict
+from ctmpl.watch.batch import ServiceBatch
+from ctmpl.watch.policy import RetryPolicy, TokenBucket, WatchHealth
+from ctmpl.watch.store import Store
+from ctmpl.watch.watcher import Watcher
 from tests.unit.helpers import render_result
 
 NAMES = [f"s{i}" for i in range(8)]

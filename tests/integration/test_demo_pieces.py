@@ -13,10 +13,11 @@ import httpx
 import psutil
 import pytest
 
-from ctmpl.demo.lb import LoadBalancer
-from ctmpl.demo.processes import ChildError, Children, wait_for_port
+from demo.lb import LoadBalancer
+from demo.processes import ChildError, Children, wait_for_port
+from demo.steps import BACKEND_SCRIPT
 
-BACKEND = [sys.executable, "-m", "ctmpl.demo.backend"]
+BACKEND = [sys.executable, BACKEND_SCRIPT]
 
 
 def start_backend(children: Children, name: str) -> tuple[str, int]:

@@ -17,8 +17,8 @@ from ctmpl.consul.dependencies import (
     KVGetQuery,
     KVListQuery,
 )
-from ctmpl.datafile import load_data_file, parse_data
 from ctmpl.devserver import DevServer, create_app, load
+from ctmpl.memconsul.datafile import load_data_file, parse_data
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed.yaml"
 

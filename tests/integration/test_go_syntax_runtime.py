@@ -7,11 +7,11 @@ import asyncio
 import io
 from pathlib import Path
 
-from ctmpl.config import Config, ConsulConfig, TemplateConfig, WaitConfig
-from ctmpl.daemon import make_client
+from ctmpl.config.model import Config, ConsulConfig, TemplateConfig, WaitConfig
 from ctmpl.devserver import DevServer
 from ctmpl.exitcodes import ExitCode
-from ctmpl.runner import Runner
+from ctmpl.runtime.process import make_client
+from ctmpl.runtime.runner import Runner
 
 from .daemon import RunningRunner, eventually, lines_of, text_of
 

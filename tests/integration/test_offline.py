@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl.config import Config, TemplateConfig
-from ctmpl.daemon import make_client
+from ctmpl.config.model import Config, TemplateConfig
 from ctmpl.exitcodes import ExitCode
-from ctmpl.runner import Runner
+from ctmpl.runtime.process import make_client
+from ctmpl.runtime.runner import Runner
 
 DATA = """\
 services:

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from ctmpl.config import Config, ConsulConfig, TemplateConfig, WaitConfig
+from ctmpl.config.model import Config, ConsulConfig, TemplateConfig, WaitConfig
 from ctmpl.devserver import DevServer
-from ctmpl.runner import Runner
+from ctmpl.runtime.runner import Runner
 
 from .daemon import RunningRunner, eventually, lines_of, text_of
 

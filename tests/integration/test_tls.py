@@ -18,9 +18,9 @@ import trustme
 
 from ctmpl.cli import load_config
 from ctmpl.consul.client import ClientSettings, ConsulClient
-from ctmpl.daemon import make_client
 from ctmpl.devserver import DevServer, State, TLSFiles, create_app
 from ctmpl.errors import ConsulError, ConsulUnavailable
+from ctmpl.runtime.process import make_client
 
 DATA = {"hello": "world"}
 

@@ -26,7 +26,7 @@ from ctmpl.consul.models import (
 )
 from ctmpl.funcs.netaddr import IfAddr
 from ctmpl.sources.file import FileQuery
-from ctmpl.store import Store
+from ctmpl.watch.store import Store
 
 NOW = datetime(2024, 3, 5, 14, 7, 9, 500000, tzinfo=UTC)
 ENV = {"HOME": "/home/app", "REGION": "eu-west-1", "EMPTY": ""}

@@ -7,9 +7,9 @@ from typing import Any
 
 from ctmpl.errors import TemplateError
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
 from ctmpl.template.context import RenderContext, RenderResult, activate
 from ctmpl.template.jinja import JinjaTemplate
+from ctmpl.watch.store import Store
 
 
 def render_result(

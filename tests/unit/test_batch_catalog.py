@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctmpl.batch.catalog import CatalogTracker
+from ctmpl.watch.batch.catalog import CatalogTracker
 
 
 def _ready(checks=None, nodes=None, services=None) -> CatalogTracker:

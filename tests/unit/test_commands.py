@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl import commands
-from ctmpl.commands import Command
 from ctmpl.errors import CommandError
+from ctmpl.output import commands
+from ctmpl.output.commands import Command
 
 
 def test_one_word_runs_directly_anything_else_through_sh() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from ctmpl.cli import load_config, main
-from ctmpl.config import SSLConfig, WaitConfig
-from ctmpl.configfile.flags import FlagError
-from ctmpl.daemon import client_settings
+from ctmpl.config.flags import FlagError
+from ctmpl.config.model import SSLConfig, WaitConfig
 from ctmpl.errors import ConfigError
 from ctmpl.exitcodes import ExitCode
+from ctmpl.runtime.process import client_settings
 
 BASE = ["-template", "in:out"]
 TOKEN = "7a1f0c52-secret-token"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ctmpl.cli import load_config, main
-from ctmpl.config import Config, SSLConfig, TemplateConfig, TransportConfig, WaitConfig
-from ctmpl.configfile.flags import FlagError
+from ctmpl.config.flags import FlagError
+from ctmpl.config.model import Config, SSLConfig, TemplateConfig, TransportConfig, WaitConfig
 from ctmpl.errors import ConfigError
 from ctmpl.exitcodes import ExitCode
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ctmpl.devserver import gojson
-from ctmpl.devserver.definitions import SERVICE_DEFINITION, BadRequest, decode_service_definition
-from ctmpl.durations import format_go_duration, parse_go_duration
+from ctmpl.golang import consuljson as gojson
+from ctmpl.golang.durations import format_go_duration, parse_go_duration
+from ctmpl.memconsul.definitions import SERVICE_DEFINITION, BadRequest, decode_service_definition
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl.datafile import parse_data
 from ctmpl.devserver import load
-from ctmpl.devserver.queries import catalog_services, health_service, kv_get
 from ctmpl.errors import DataFileError
+from ctmpl.memconsul.datafile import parse_data
+from ctmpl.memconsul.queries import catalog_services, health_service, kv_get
 
 SEED = (Path(__file__).resolve().parents[2] / "examples" / "seed.yaml").read_text()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ctmpl.cli import main
-from ctmpl.configfile import schema
-from ctmpl.configfile.reference import BEGIN, END, render
+from ctmpl.config import schema
+from ctmpl.config.reference import BEGIN, END, render
 from ctmpl.devserver import DevServer
 from ctmpl.exitcodes import ExitCode
 
@@ -22,8 +22,7 @@ def test_key_reference_is_generated_from_the_schema() -> None:
     text = DOC.read_text()
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0]
     assert generated.strip() == render().strip(), (
-        "docs/configuration.md is stale: run python -m ctmpl.configfile.reference "
-        "docs/configuration.md"
+        "docs/configuration.md is stale: run python -m ctmpl.config.reference docs/configuration.md"
     )
 
 

@@ -15,7 +15,7 @@ from ctmpl.errors import FunctionError
 from ctmpl.funcs import files
 from ctmpl.sources import file as file_source
 from ctmpl.sources.file import FileQuery
-from ctmpl.store import Store
+from ctmpl.watch.store import Store
 from tests.unit.helpers import call, render, render_error, render_result
 
 
@@ -200,7 +200,7 @@ def test_plugin_timeout_kills_the_program(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_watcher_picks_up_file_edits(tmp_path: Path) -> None:
-    from ctmpl.watch import Watcher
+    from ctmpl.watch.watcher import Watcher
 
     path = tmp_path / "watched.txt"
     path.write_text("v1")

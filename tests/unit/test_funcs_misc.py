@@ -10,7 +10,7 @@ import pytest
 from ctmpl.errors import FunctionError
 from ctmpl.funcs import encoding as e
 from ctmpl.funcs import netaddr, timefuncs
-from ctmpl.funcs.gotime import format_go
+from ctmpl.golang.timefmt import format_go
 from tests.unit.helpers import render, render_error
 
 
@@ -90,9 +90,9 @@ def test_scratch_semantics() -> None:
 
 def test_scratch_is_per_render() -> None:
     from ctmpl.funcs import default_registry
-    from ctmpl.store import Store
     from ctmpl.template.context import RenderContext
     from ctmpl.template.jinja import JinjaTemplate
+    from ctmpl.watch.store import Store
 
     template = JinjaTemplate(
         "t", '{{ scratch.Key("k") }}{% do scratch.Set("k", 1) %}', default_registry()

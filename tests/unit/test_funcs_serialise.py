@@ -10,8 +10,8 @@ import yaml
 from ctmpl.consul.models import KeyPair
 from ctmpl.errors import FunctionError
 from ctmpl.funcs import parsing as p
-from ctmpl.funcs.govalues import format_float, go_str
-from ctmpl.funcs.goyaml import sort_keys
+from ctmpl.golang.printing import format_float, go_str
+from ctmpl.golang.yaml import sort_keys
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import pytest
 from ctmpl.consul.dependencies import HealthServiceQuery, KVGetQuery
 from ctmpl.errors import TemplateError
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
 from ctmpl.template.context import RenderContext
 from ctmpl.template.jinja import JinjaTemplate
+from ctmpl.watch.store import Store
 
 
 def _render(text: str, store: Store | None = None, env: dict[str, str] | None = None):

@@ -11,16 +11,16 @@ import httpx
 import pytest
 import respx
 
-from ctmpl import systemd
-from ctmpl.config import Config, ConsulConfig, TemplateConfig, WaitConfig
+from ctmpl.config.model import Config, ConsulConfig, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
-from ctmpl.daemon import pid_file, signal_number
 from ctmpl.errors import ConfigError, MissingDataError
 from ctmpl.exitcodes import ExitCode
-from ctmpl.metrics import Metrics, route_of
-from ctmpl.quiescence import QuiescenceTimer
-from ctmpl.runner import Runner
-from ctmpl.status import StatusServer
+from ctmpl.runtime import systemd
+from ctmpl.runtime.metrics import Metrics, route_of
+from ctmpl.runtime.process import pid_file, signal_number
+from ctmpl.runtime.quiescence import QuiescenceTimer
+from ctmpl.runtime.runner import Runner
+from ctmpl.runtime.status import StatusServer
 
 BASE = "http://consul.test:8500"
 

@@ -9,9 +9,9 @@ import pytest
 from ctmpl.consul.dependencies import HealthServiceQuery
 from ctmpl.consul.models import HealthService, health_service_from_json
 from ctmpl.funcs import default_registry
-from ctmpl.store import Store
 from ctmpl.template.context import RenderContext
 from ctmpl.template.jinja import JinjaTemplate
+from ctmpl.watch.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "templates" / "nginx.ctmpl.j2"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctmpl.errors import RenderError
-from ctmpl.render import stage, unified_diff, write_atomic
+from ctmpl.output.writer import stage, unified_diff, write_atomic
 
 
 def _entries(directory: Path) -> set[str]:

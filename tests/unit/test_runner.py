@@ -10,11 +10,11 @@ import httpx
 import pytest
 import respx
 
-from ctmpl.config import Config, ConsulConfig, TemplateConfig
+from ctmpl.config.model import Config, ConsulConfig, TemplateConfig
 from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
 from ctmpl.errors import MissingDataError, TemplateError
 from ctmpl.exitcodes import ExitCode
-from ctmpl.runner import Runner
+from ctmpl.runtime.runner import Runner
 
 BASE = "http://consul.test:8500"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ctmpl.config import parse_template_flag
+from ctmpl.config.model import parse_template_flag
 from ctmpl.errors import ConfigError
 
 

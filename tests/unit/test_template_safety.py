@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ctmpl.sources.file import FileQuery
-from ctmpl.store import Store
+from ctmpl.watch.store import Store
 from tests.unit.helpers import render, render_error, render_result
 
 

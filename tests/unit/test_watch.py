@@ -9,8 +9,8 @@ import pytest
 from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.consul.dependencies import Dependency, Fetched
 from ctmpl.errors import ConsulError, CtmplError
-from ctmpl.store import Store
-from ctmpl.watch import RetryPolicy, Watcher
+from ctmpl.watch.store import Store
+from ctmpl.watch.watcher import RetryPolicy, Watcher
 
 Step = Fetched | Exception
 

@@ -13,9 +13,9 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ctmpl.template.gotemplate import fmt, values
-from ctmpl.template.gotemplate.printf import sprintf
-from ctmpl.template.gotemplate.quoting import is_print
+from ctmpl.golang import fmt, values
+from ctmpl.golang.printf import sprintf
+from ctmpl.golang.quoting import is_print
 
 
 class FuncError(Exception):

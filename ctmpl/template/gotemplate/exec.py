@@ -12,7 +12,9 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ctmpl.template.gotemplate import builtins, fmt, values
+from ctmpl.golang import fmt, values
+from ctmpl.golang.quoting import quote
+from ctmpl.template.gotemplate import builtins
 from ctmpl.template.gotemplate.builtins import FuncError
 from ctmpl.template.gotemplate.nodes import (
     ActionNode,
@@ -41,7 +43,6 @@ from ctmpl.template.gotemplate.nodes import (
 )
 from ctmpl.template.gotemplate.numbers import INT64_MAX, INT64_MIN
 from ctmpl.template.gotemplate.parser import Tree
-from ctmpl.template.gotemplate.quoting import quote
 
 MAX_EXEC_DEPTH = 100000
 

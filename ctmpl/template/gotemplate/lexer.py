@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ctmpl.template.gotemplate.quoting import quote as go_quote
+from ctmpl.golang.quoting import quote as go_quote
 
 
 class ItemType(enum.IntEnum):

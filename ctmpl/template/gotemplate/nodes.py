@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ctmpl.template.gotemplate.quoting import quote
+from ctmpl.golang.quoting import quote
 
 if TYPE_CHECKING:
     from ctmpl.template.gotemplate.parser import Tree

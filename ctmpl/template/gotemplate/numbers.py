@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from ctmpl.golang.quoting import UnquoteError, unquote_char
+from ctmpl.golang.quoting import quote as _go_quote
 from ctmpl.template.gotemplate.nodes import NumberNode
-from ctmpl.template.gotemplate.quoting import UnquoteError, unquote_char
-from ctmpl.template.gotemplate.quoting import quote as _go_quote
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ctmpl.golang.quoting import UnquoteError, unquote
 from ctmpl.template.gotemplate.lexer import Item, ItemType, Lexer
 from ctmpl.template.gotemplate.nodes import (
     ActionNode,
@@ -39,7 +40,6 @@ from ctmpl.template.gotemplate.nodes import (
     is_empty_tree,
 )
 from ctmpl.template.gotemplate.numbers import NumberSyntaxError, fill_number
-from ctmpl.template.gotemplate.quoting import UnquoteError, unquote
 
 MAX_STACK_DEPTH = 10000
 
@@ -529,7 +529,7 @@ _OPERAND_START = frozenset(
 
 
 def _q(text: str) -> str:
-    from ctmpl.template.gotemplate.quoting import quote
+    from ctmpl.golang.quoting import quote
 
     return quote(text)
 

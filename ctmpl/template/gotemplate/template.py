@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ctmpl.errors import CtmplError, TemplateError
-from ctmpl.funcs.registry import Registry
+from ctmpl.golang.quoting import quote
 from ctmpl.template.context import RenderContext, RenderResult, activate
 from ctmpl.template.gotemplate import builtins
 from ctmpl.template.gotemplate.exec import ExecError, Function, Options, State, execute
 from ctmpl.template.gotemplate.parser import ParseError, Tree, parse
-from ctmpl.template.gotemplate.quoting import quote
+from ctmpl.template.registry import Registry
 
 
 class GoTemplate:

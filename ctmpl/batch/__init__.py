@@ -1,5 +1,0 @@
-"""Batched watching of ``service`` queries: few connections for any number of services."""
-
-from ctmpl.batch.watcher import ServiceBatch, batchable
-
-__all__ = ["ServiceBatch", "batchable"]

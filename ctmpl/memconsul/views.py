@@ -1,0 +1,159 @@
+"""Records rendered as Consul's JSON objects, field for field and in Consul's order.
+
+Shapes follow what Consul 1.21 sends (``consul-api.md`` §4): ``Tags`` and ``ServiceTags``
+never null, service ``Meta`` null when never set, service ``TaggedAddresses`` with
+``Address``/``Port`` keys and omitted when empty.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ctmpl.memconsul.model import CheckRecord, KVEntry, NodeRecord, ServiceRecord
+
+
+def node(rec: NodeRecord) -> dict[str, Any]:
+    return {
+        "ID": rec.id,
+        "Node": rec.name,
+        "Address": rec.address,
+        "Datacenter": rec.datacenter,
+        "TaggedAddresses": dict(rec.tagged_addresses),
+        "Meta": dict(rec.meta),
+        "CreateIndex": rec.create_index,
+        "ModifyIndex": rec.modify_index,
+    }
+
+
+def _tagged(rec: ServiceRecord) -> dict[str, Any]:
+    return {k: {"Address": a, "Port": p} for k, (a, p) in rec.tagged_addresses.items()}
+
+
+def _proxy() -> dict[str, Any]:
+    return {"Mode": "", "MeshGateway": {}, "Expose": {}}
+
+
+def node_service(rec: ServiceRecord) -> dict[str, Any]:
+    """A ``structs.NodeService`` (health entries' ``Service``, catalog node ``Services``)."""
+    out: dict[str, Any] = {}
+    if rec.kind:
+        out["Kind"] = rec.kind
+    out.update(
+        {
+            "ID": rec.id,
+            "Service": rec.name,
+            "Tags": list(rec.tags),
+            "Address": rec.address,
+        }
+    )
+    if rec.tagged_addresses:
+        out["TaggedAddresses"] = _tagged(rec)
+    out.update(
+        {
+            "Meta": None if rec.meta is None else dict(rec.meta),
+            "Port": rec.port,
+            "Weights": {"Passing": rec.weights[0], "Warning": rec.weights[1]},
+            "EnableTagOverride": rec.enable_tag_override,
+            "Proxy": _proxy(),
+            "Connect": {"Native": True} if rec.connect_native else {},
+            "PeerName": "",
+            "CreateIndex": rec.create_index,
+            "ModifyIndex": rec.modify_index,
+        }
+    )
+    return out
+
+
+def agent_service(rec: ServiceRecord, datacenter: str) -> dict[str, Any]:
+    """An ``api.AgentService`` as ``/v1/agent/services`` lists it."""
+    out: dict[str, Any] = {}
+    if rec.kind:
+        out["Kind"] = rec.kind
+    out.update(
+        {
+            "ID": rec.id,
+            "Service": rec.name,
+            "Tags": list(rec.tags),
+            "Meta": dict(rec.meta or {}),
+            "Port": rec.port,
+            "Address": rec.address,
+        }
+    )
+    if rec.tagged_addresses:
+        out["TaggedAddresses"] = _tagged(rec)
+    out["Weights"] = {"Passing": rec.weights[0], "Warning": rec.weights[1]}
+    out["EnableTagOverride"] = rec.enable_tag_override
+    if rec.connect_native:
+        out["Connect"] = {"Native": True}
+    out["Datacenter"] = datacenter
+    return out
+
+
+def health_check(rec: CheckRecord, *, local: bool = False) -> dict[str, Any]:
+    """A ``structs.HealthCheck``; ``local`` shows the agent's view (latest output, no index)."""
+    return {
+        "Node": rec.node,
+        "CheckID": rec.check_id,
+        "Name": rec.name,
+        "Status": rec.status,
+        "Notes": rec.notes,
+        "Output": rec.local_output if local else rec.output,
+        "ServiceID": rec.service_id,
+        "ServiceName": rec.service_name,
+        "ServiceTags": list(rec.service_tags),
+        "Type": rec.type,
+        "Interval": rec.interval,
+        "Timeout": rec.timeout,
+        "ExposedPort": 0,
+        "Definition": {},
+        "CreateIndex": 0 if local else rec.create_index,
+        "ModifyIndex": 0 if local else rec.modify_index,
+    }
+
+
+def catalog_service(svc: ServiceRecord, host: NodeRecord) -> dict[str, Any]:
+    """A ``structs.ServiceNode`` as ``/v1/catalog/service/:name`` lists it."""
+    out: dict[str, Any] = {
+        "ID": host.id,
+        "Node": host.name,
+        "Address": host.address,
+        "Datacenter": host.datacenter,
+        "TaggedAddresses": dict(host.tagged_addresses),
+        "NodeMeta": dict(host.meta),
+        "ServiceKind": svc.kind,
+        "ServiceID": svc.id,
+        "ServiceName": svc.name,
+        "ServiceTags": list(svc.tags),
+        "ServiceAddress": svc.address,
+    }
+    if svc.tagged_addresses:
+        out["ServiceTaggedAddresses"] = _tagged(svc)
+    out.update(
+        {
+            "ServiceWeights": {"Passing": svc.weights[0], "Warning": svc.weights[1]},
+            "ServiceMeta": dict(svc.meta or {}),
+            "ServicePort": svc.port,
+            "ServiceSocketPath": "",
+            "ServiceEnableTagOverride": svc.enable_tag_override,
+            "ServiceProxy": _proxy(),
+            "ServiceConnect": {"Native": True} if svc.connect_native else {},
+            "CreateIndex": svc.create_index,
+            "ModifyIndex": svc.modify_index,
+        }
+    )
+    return out
+
+
+def kv_entry(entry: KVEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "LockIndex": entry.lock_index,
+        "Key": entry.key,
+        "Flags": entry.flags,
+        "Value": base64.b64encode(entry.value).decode("ascii") if entry.value else None,
+    }
+    if entry.session:
+        out["Session"] = entry.session
+    out["CreateIndex"] = entry.create_index
+    out["ModifyIndex"] = entry.modify_index
+    return out

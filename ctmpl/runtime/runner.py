@@ -1,0 +1,460 @@
+"""The Runner: render passes, writes, commands, and the only place that knows about time.
+
+A pass renders every template against the Store, points the Watcher at exactly the
+dependencies in use, writes the templates that are complete and changed (after quiescence and
+their check command), then runs their commands. Passes repeat whenever the Store changes,
+until stopped (or, in once mode, until every template has been rendered once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ctmpl.config.model import Config, TemplateConfig, WaitConfig
+from ctmpl.consul.client import ConsulClient, Observer
+from ctmpl.consul.dependencies import Dependency
+from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
+from ctmpl.exitcodes import ExitCode
+from ctmpl.funcs import default_registry
+from ctmpl.output import apply as output
+from ctmpl.output import commands
+from ctmpl.output.commands import Command
+from ctmpl.runtime import systemd
+from ctmpl.runtime.metrics import Metrics
+from ctmpl.runtime.quiescence import QuiescenceTimer
+from ctmpl.template.context import RenderContext, RenderResult
+from ctmpl.template.loader import Template, load_template
+from ctmpl.template.registry import Registry
+from ctmpl.watch.store import Store
+from ctmpl.watch.watcher import RetryPolicy, Watcher
+
+log = logging.getLogger("ctmpl.runner")
+
+#: Retries before ``-once`` gives up on an unreachable Consul when no limit was configured.
+ONCE_RETRY_ATTEMPTS = 5
+#: While a template waits for first answers that are on their way, the next pass waits for
+#: them up to this long rather than running once per answer (see ``Runner._gather``).
+GATHER_MAX = 0.2
+
+ClientFactory = Callable[[Config, Observer], ConsulClient]
+ConfigLoader = Callable[[], Config]
+
+
+@dataclass
+class TemplateState:
+    """A configured template, its parsed form, and what the runner knows about it."""
+
+    config: TemplateConfig
+    template: Template
+    command: Command | None
+    #: Written, or found identical on disk, at least once.
+    rendered: bool = False
+    #: The text last written or found on disk (dry mode: last printed).
+    last_text: str | None = None
+    waiting_on: frozenset[Dependency] = field(default_factory=frozenset)
+    #: The last pass lacked data for ``waiting_on`` although each had been fetched.
+    stuck: bool = False
+    timer: QuiescenceTimer | None = None
+    #: The quiescence timer fired: write at the next pass.
+    released: bool = False
+
+
+@dataclass
+class PassOutcome:
+    written: list[TemplateState] = field(default_factory=list)
+    would_change: bool = False
+    failed: bool = False
+
+
+class Runner:
+    """Drives templates from data to files. One instance per process."""
+
+    def __init__(
+        self,
+        config: Config,
+        client_factory: ClientFactory,
+        *,
+        stdout: TextIO | None = None,
+        registry: Registry | None = None,
+        env: Mapping[str, str] | None = None,
+        reload_config: ConfigLoader | None = None,
+    ) -> None:
+        self.config = config
+        self.stdout = stdout or sys.stdout
+        self.env = dict(env if env is not None else os.environ)
+        self.registry = registry or default_registry()
+        self.metrics = Metrics()
+        self._client_factory = client_factory
+        self._reload_config = reload_config
+        self._wake = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._stop_code: int | None = None
+        self._reload_requested = False
+        self._ready = False
+        #: Dependencies an incomplete template misses that have not answered yet.
+        self._awaiting: set[Dependency] = set()
+        self.passes = 0
+        self.templates = [self._load(t) for t in config.templates]
+        self.client = client_factory(config, self.metrics.consul_request)
+        self.store, self.watcher = self._watching(config, self.client)
+        self.metrics.track_contact(lambda: self.watcher.last_contact)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _load(self, config: TemplateConfig) -> TemplateState:
+        template = load_template(config, self.registry)
+        command = Command.parse(config.command, config.command_timeout) if config.command else None
+        return TemplateState(config, template, command)
+
+    def _watching(self, config: Config, client: ConsulClient) -> tuple[Store, Watcher]:
+        store = Store()
+        store.subscribe(self._on_change)
+        retry = config.consul.retry
+        attempts = retry.attempts if retry.enabled else 1
+        if config.once and attempts == 0:
+            attempts = ONCE_RETRY_ATTEMPTS
+        watcher = Watcher(
+            client,
+            store,
+            wait=config.consul.block_query_wait,
+            retry=RetryPolicy(attempts, retry.backoff, retry.max_backoff),
+            once=config.once,
+            on_fatal=self._on_fatal,
+            mode=config.consul.watch_mode,
+        )
+        return store, watcher
+
+    # ------------------------------------------------------------------ control
+
+    def stop(self, code: int = ExitCode.OK) -> None:
+        """Ask the run loop to finish after the current step (a running command completes)."""
+        self._stop_code = code
+        self._wake.set()
+
+    def request_reload(self) -> None:
+        """Re-read configuration and templates at the next opportunity (SIGHUP)."""
+        self._reload_requested = True
+        self._wake.set()
+
+    def reload_template_files(self, paths: set[str]) -> None:
+        """Re-parse templates whose source changed; a broken one keeps its last good form."""
+        for state in self.templates:
+            source = state.config.source
+            if source is None or os.path.abspath(source) not in paths:
+                continue
+            try:
+                state.template = load_template(state.config, self.registry)
+            except CtmplError as exc:
+                log.error("%s (keeping the last good version of the template)", exc)
+                self.metrics.render_errors.labels(state.config.name).inc()
+                continue
+            log.info("%s: template changed on disk, re-rendering", state.config.name)
+        self._wake.set()
+
+    def _on_change(self, dep: Dependency) -> None:
+        self._awaiting.discard(dep)
+        self._wake.set()
+
+    def _on_fatal(self, exc: BaseException) -> None:
+        self._fatal = exc
+        self._wake.set()
+
+    @property
+    def ready(self) -> bool:
+        """Every template has been rendered at least once."""
+        return self._ready
+
+    def health(self) -> tuple[bool, str]:
+        """For /healthz: ready, and Consul not unreachable for longer than allowed."""
+        if self.watcher.failing:
+            last = self.watcher.last_contact
+            since = None if last is None else time.time() - last
+            if since is None or since > self.config.unhealthy_after:
+                return False, f"Consul unreachable: {next(iter(self.watcher.failing.values()))}"
+        if not self._ready:
+            return False, "waiting for the first render of every template"
+        return True, "ok"
+
+    # ------------------------------------------------------------------ main loop
+
+    async def run(self) -> int:
+        """Run until stopped (or done, in once mode); return the process exit code."""
+        status = None
+        if self.config.status_addr:
+            from ctmpl.runtime.status import (
+                StatusServer,  # starlette and uvicorn: only when asked for
+            )
+
+            status = StatusServer(self.config.status_addr, self.health, self.metrics)
+            await status.start()
+            log.info("status endpoint on %s", self.config.status_addr)
+        try:
+            return await self._loop()
+        finally:
+            systemd.stopping()
+            for state in self.templates:
+                if state.timer is not None:
+                    state.timer.cancel()
+            await self.watcher.stop()
+            await self.client.aclose()
+            if status is not None:
+                await status.stop()
+
+    async def _loop(self) -> int:
+        changed_any = False
+        while True:
+            if self._reload_requested:
+                self._reload_requested = False
+                await self._reload()
+            outcome = await self._pass()
+            changed_any = changed_any or outcome.would_change
+            if self._fatal is not None:
+                raise self._fatal
+            if self._stop_code is not None:
+                return self._stop_code
+            if self.config.once:
+                if outcome.failed:
+                    return ExitCode.RUNNER_ERROR
+                if self._ready:
+                    if self.config.dry and self.config.diff and changed_any:
+                        return ExitCode.DIFF_FOUND
+                    return ExitCode.OK
+                self._check_once_progress()
+            await self._wake.wait()
+            self._wake.clear()
+            # Let every answer that is already in arrive before the next pass.
+            await asyncio.sleep(0)
+            await self._gather()
+            if self._stop_code is not None and self._fatal is None:
+                return self._stop_code
+
+    async def _gather(self) -> None:
+        """Before a pass, let first answers that are on their way arrive (up to GATHER_MAX).
+
+        A template over 2,000 services would otherwise be rendered once per answer, 2,000
+        times, before it can be written. Only first answers are awaited: a change to data
+        that has arrived renders at once.
+        """
+        if not self._awaiting:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER_MAX
+        while self._awaiting and self._stop_code is None and self._fatal is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._reload_requested:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
+
+    def _check_once_progress(self) -> None:
+        """In once mode, fail instead of waiting forever for data that is not there."""
+        for state in self.templates:
+            if not state.rendered and state.stuck:
+                names = _some(state.waiting_on, 20)
+                raise MissingDataError(
+                    f"template {state.config.name}: no data for {names} after the first "
+                    "round of queries (a missing key? use keyOrDefault or keyExists)"
+                )
+
+    async def _reload(self) -> None:
+        if self._reload_config is None:
+            return
+        systemd.reloading()
+        log.info("reloading configuration and templates")
+        try:
+            config = self._reload_config()
+            templates = [self._load(t) for t in config.templates]
+        except CtmplError as exc:
+            log.error("reload failed, keeping the running configuration: %s", exc)
+            systemd.ready()
+            return
+        previous = {(t.config.source, t.config.destination): t for t in self.templates}
+        for state in templates:
+            old = previous.get((state.config.source, state.config.destination))
+            if old is not None:
+                state.rendered, state.last_text = old.rendered, old.last_text
+            if old is not None and old.timer is not None:
+                old.timer.cancel()
+        if (config.consul, config.data_file, config.once) != (
+            self.config.consul,
+            self.config.data_file,
+            self.config.once,
+        ):
+            await self.watcher.stop()
+            await self.client.aclose()
+            self.client = self._client_factory(config, self.metrics.consul_request)
+            self.store, self.watcher = self._watching(config, self.client)
+        self.config = config
+        self.templates = templates
+        systemd.ready()
+
+    async def _pass(self) -> PassOutcome:
+        self.passes += 1
+        results: list[tuple[TemplateState, RenderResult]] = []
+        used: set[Dependency] = set()
+        for state in self.templates:
+            result = state.template.render(self._context(state.config))
+            results.append((state, result))
+            used |= result.used
+            state.waiting_on = result.missing
+            state.stuck = bool(result.missing) and all(
+                self.store.attempted(dep) for dep in result.missing
+            )
+        self.watcher.watch(used)
+        self.metrics.watched.set(len(used))
+        self._awaiting = {
+            dep for _, result in results for dep in result.missing if not self.store.attempted(dep)
+        }
+
+        outcome = PassOutcome()
+        for state, result in results:
+            if result.error is not None:
+                self._template_failed(state, result.error, outcome)
+            elif result.text is None:
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s: waiting for %s", state.config.name, _some(result.missing))
+            else:
+                await self._emit(state, result.text, outcome)
+        await self._run_commands(outcome)
+        if not self._ready and all(t.rendered for t in self.templates):
+            self._ready = True
+            systemd.ready()
+        return outcome
+
+    def _context(self, config: TemplateConfig) -> RenderContext:
+        return RenderContext(
+            store=self.store,
+            template_name=config.name,
+            env=self.env,
+            sandbox_path=config.sandbox_path,
+            destination=config.destination,
+        )
+
+    def _template_failed(
+        self, state: TemplateState, error: CtmplError, outcome: PassOutcome
+    ) -> None:
+        self.metrics.render_errors.labels(state.config.name).inc()
+        if state.config.error_fatal:
+            raise error
+        log.error("%s (error_fatal is off: keeping the previous output)", error)
+        outcome.failed = True
+
+    # ------------------------------------------------------------------ output
+
+    def _wait_for(self, state: TemplateState) -> WaitConfig | None:
+        wait = state.config.wait or self.config.wait
+        if self.config.once or wait is None or not wait.enabled:
+            return None
+        return wait
+
+    def _held_by_quiescence(self, state: TemplateState, text: str) -> bool:
+        """Whether to hold a changed text back until the template's quiescence timer fires.
+
+        The first render is never delayed; later changes start (or extend) the timer.
+        """
+        wait = self._wait_for(state)
+        if wait is None or not state.rendered:
+            return False
+        if state.released:
+            state.released = False
+            return False
+        if text == state.last_text:
+            if state.timer is not None:
+                state.timer.cancel()
+            return False
+        if state.timer is None or state.timer.wait != wait:
+            state.timer = QuiescenceTimer(wait, lambda: self._release(state))
+        state.timer.tick()
+        return True
+
+    def _release(self, state: TemplateState) -> None:
+        state.released = True
+        self._wake.set()
+
+    async def _emit(self, state: TemplateState, text: str, outcome: PassOutcome) -> None:
+        config = state.config
+        name = config.name
+        if self.config.dry:
+            state.rendered = True
+            if state.last_text != text:
+                state.last_text = text
+                if output.print_dry(
+                    self.stdout, config.destination or "", text, diff=self.config.diff
+                ):
+                    outcome.would_change = True
+            return
+        if self._held_by_quiescence(state, text):
+            log.debug("%s: change held back until quiet", name)
+            return
+        try:
+            written = await output.write(config, text.encode("utf-8"))
+        except output.CheckFailed as exc:
+            log.error("%s", exc)
+            self.metrics.check_failures.labels(name).inc()
+            outcome.failed = True
+            return
+        except RenderError as exc:
+            log.error("%s", exc)
+            self.metrics.render_errors.labels(name).inc()
+            outcome.failed = True
+            return
+        state.rendered = True
+        state.last_text = text
+        self.metrics.last_render.labels(name).set(time.time())
+        if written.changed:
+            log.info("rendered %s => %s", name, config.destination)
+            self.metrics.renders.labels(name).inc()
+            outcome.written.append(state)
+            outcome.would_change = True
+        else:
+            log.debug("%s: unchanged, nothing written", config.destination)
+            self.metrics.unchanged.labels(name).inc()
+
+    async def _run_commands(self, outcome: PassOutcome) -> None:
+        seen: set[Command] = set()
+        for state in outcome.written:
+            command = state.command
+            if command is None or command in seen:
+                continue
+            seen.add(command)
+            name = state.config.name
+            log.info("%s: running %s", name, command)
+            started = time.monotonic()
+            try:
+                result = await commands.run(command, self._command_env())
+            except CommandError as exc:
+                self.metrics.commands.labels(name, "failure").inc()
+                log.error("%s: %s", name, exc)
+                outcome.failed = True
+                if self.config.command_error_fatal:
+                    raise
+                continue
+            finally:
+                self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
+            self.metrics.commands.labels(name, "success").inc()
+            if result.output.strip():
+                log.debug("%s: command output: %s", name, result.output.strip())
+
+    def _command_env(self) -> dict[str, str]:
+        env = dict(self.env)
+        env["CONSUL_HTTP_ADDR"] = self.config.consul.address
+        if self.config.consul.token:
+            env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
+        return env
+
+
+def _some(deps: frozenset[Dependency], limit: int = 5) -> str:
+    """Names of dependencies for a message: the first ``limit`` sorted, then a count."""
+    names = sorted(str(d) for d in deps)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"

@@ -1,0 +1,450 @@
+"""Watching many ``service`` queries through three blocking queries and targeted reads.
+
+Instead of one blocking query (and so one connection) per service, three change detectors
+(:mod:`ctmpl.watch.batch.detectors`) block on Consul's checks, nodes and services tables. When one
+answers, :class:`~ctmpl.watch.batch.catalog.CatalogTracker` says which services changed and a small
+pool of workers reads exactly those, with the same ``HealthServiceQuery.fetch`` a per-query
+watch uses, so templates see identical data. A change the detectors cannot pin down (a
+services-table write without a check, node or tag change) triggers a sweep: every watched
+service is read again, at most ``SWEEP_BURST`` at once and then one per ``SWEEP_INTERVAL``.
+
+consul-template's rules hold: a service's data is replaced only by a complete answer; the
+first answer arrives before anything depending on it renders (the Store says what is
+missing); a failing read is retried with backoff while the last good data stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ctmpl.consul.client import READ_CONNECTIONS, ConsulClient
+from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
+from ctmpl.errors import CtmplError
+from ctmpl.watch.batch.catalog import CatalogTracker, Delta
+from ctmpl.watch.batch.detectors import (
+    DETECTORS,
+    ChecksDetector,
+    NodesDetector,
+    services_on_node,
+)
+from ctmpl.watch.policy import RetryPolicy, TokenBucket, WatchHealth, probe_after, space_out
+from ctmpl.watch.store import Store
+
+log = logging.getLogger("ctmpl.watch")
+
+#: Sweeps allowed back to back, then one per SWEEP_INTERVAL seconds (Consul's advice for
+#: churn: a token bucket with a burst of 2, degrading to polling every 15 s).
+SWEEP_BURST = 2
+SWEEP_INTERVAL = 15.0
+#: After an unexplained services-table write, wait this long for the check or node change
+#: that explains it (the detectors answer independently) before deciding on a sweep.
+GRACE = 0.25
+#: Times a read answered with an index older than the change that asked for it (a stale
+#: server) is repeated before its answer is taken as it is.
+LAG_RETRIES = 3
+
+Fatal = Callable[[BaseException], None]
+
+
+def batchable(dep: Dependency) -> bool:
+    """Whether the detectors see every change of ``dep``: a local-datacenter ``service``
+    query without ``~near`` (its order follows coordinates) or other query options."""
+    return (
+        isinstance(dep, HealthServiceQuery)
+        and dep.dc is None
+        and dep.near is None
+        and not dep.options
+    )
+
+
+@dataclass
+class _Entry:
+    """A watched query: the index of the answer in the Store, retries of its reads."""
+
+    index: int = 0
+    retry: int = 0
+    lagging: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLookup:
+    """Names the node lookup in logs and ``/healthz`` while it fails."""
+
+    node: str
+
+    def __str__(self) -> str:
+        return f"catalog.node({self.node})"
+
+
+class ServiceBatch:
+    """Watches a set of batchable ``service`` queries; see the module docstring."""
+
+    def __init__(
+        self,
+        client: ConsulClient,
+        store: Store,
+        health: WatchHealth,
+        *,
+        wait: float = 60.0,
+        retry: RetryPolicy | None = None,
+        once: bool = False,
+        on_fatal: Fatal | None = None,
+        concurrency: int = READ_CONNECTIONS,
+        sweeps: TokenBucket | None = None,
+        grace: float = GRACE,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self.health = health
+        self._wait = wait
+        self._retry = retry or RetryPolicy()
+        self._once = once
+        self._on_fatal = on_fatal
+        self._concurrency = concurrency
+        self._bucket = sweeps or TokenBucket(SWEEP_BURST, SWEEP_INTERVAL)
+        self._grace = grace
+        self._entries: dict[HealthServiceQuery, _Entry] = {}
+        self._by_name: dict[str, set[HealthServiceQuery]] = {}
+        self._dirty: dict[HealthServiceQuery, int] = {}
+        self._nodes: dict[str, int] = {}
+        self._node_retries: dict[str, int] = {}
+        self._work = asyncio.Event()
+        self._tracker = CatalogTracker()
+        self._workers: list[asyncio.Task[None]] = []
+        self._detectors: list[asyncio.Task[None]] = []
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sweep_wanted = False
+        self._grace_timer: asyncio.TimerHandle | None = None
+        self._timers: set[asyncio.TimerHandle] = set()
+        #: Counters for tests and benchmarks.
+        self.reads = 0
+        self.sweeps = 0
+        self.restarts = 0
+
+    @property
+    def watched(self) -> set[HealthServiceQuery]:
+        return set(self._entries)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def watch(self, deps: Iterable[HealthServiceQuery]) -> list[HealthServiceQuery]:
+        """Watch exactly ``deps``; return the ones dropped (the caller forgets their data)."""
+        wanted = set(deps)
+        dropped = [dep for dep in self._entries if dep not in wanted]
+        for dep in dropped:
+            del self._entries[dep]
+            self._dirty.pop(dep, None)
+            self.health.failing.pop(dep, None)
+            names = self._by_name.get(dep.name)
+            if names is not None:
+                names.discard(dep)
+                if not names:
+                    del self._by_name[dep.name]
+        for dep in wanted:
+            if dep in self._entries:
+                continue
+            self._entries[dep] = _Entry()
+            self._by_name.setdefault(dep.name, set()).add(dep)
+            if self._once or self._tracker.ready:
+                self._mark(dep, 0)
+        if self._entries and not self._workers:
+            self._start()
+        elif not self._entries and self._workers:
+            self._cancel_all()
+        return dropped
+
+    def _start(self) -> None:
+        self._workers = [
+            asyncio.create_task(self._guard(self._work_loop()), name="batch worker")
+            for _ in range(self._concurrency)
+        ]
+        if not self._once:
+            self._start_detectors()
+
+    def _start_detectors(self) -> None:
+        self._detectors = [
+            asyncio.create_task(self._guard(self._detect(det)), name=f"watch {det}")
+            for det in DETECTORS
+        ]
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
+        tasks = [*self._workers, *self._detectors]
+        if self._sweeper is not None:
+            tasks.append(self._sweeper)
+        return tasks
+
+    def _cancel_all(self) -> list[asyncio.Task[None]]:
+        tasks = self._tasks()
+        for task in tasks:
+            task.cancel()
+        for timer in (*self._timers, self._grace_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timers.clear()
+        self._grace_timer = None
+        self._workers, self._detectors, self._sweeper = [], [], None
+        self._tracker = CatalogTracker()
+        return tasks
+
+    async def stop(self) -> None:
+        tasks = self._cancel_all()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a loop; a bug or an exhausted retry goes to the runner, which decides."""
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._fatal(exc)
+
+    def _fatal(self, exc: BaseException) -> None:
+        if self._on_fatal is None:
+            raise exc
+        self._on_fatal(exc)
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            callback()
+
+        handle = loop.call_later(delay, fire)
+        self._timers.add(handle)
+
+    # ------------------------------------------------------------------ detectors
+
+    async def _detect(self, detector: Dependency) -> None:
+        index = 0
+        retry = 0
+        first = True
+        probe = False
+        while True:
+            started = time.monotonic()
+            try:
+                fetched = await detector.fetch(self._client, 0 if probe else index, self._wait)
+            except CtmplError as exc:
+                probe = probe_after(exc)
+                retry += 1
+                if self._retry.exhausted(retry):
+                    raise CtmplError(
+                        f"{detector}: giving up after {retry - 1} retries: {exc}"
+                    ) from exc
+                await asyncio.sleep(self._failure(detector, exc, retry))
+                continue
+            self._recovered(detector, retry)
+            retry = 0
+            probe = False
+            if fetched.index < index:
+                log.info(
+                    "%s: index went backwards (%d < %d): Consul's state was replaced, "
+                    "starting over",
+                    detector,
+                    fetched.index,
+                    index,
+                )
+                self._restart()
+                return
+            if first or fetched.index != index:
+                index = max(fetched.index, 1)
+                self._offer(detector, fetched.data, fetched.index)
+            else:
+                log.debug("%s: no new data (index %d)", detector, index)
+            if not first:
+                await space_out(started)
+            first = False
+
+    def _failure(self, key: object, exc: CtmplError, retry: int) -> float:
+        """Log a failure (once per distinct message), mark it failing; the retry delay."""
+        delay = self._retry.delay(retry)
+        message = str(exc)
+        level = logging.DEBUG if self.health.failing.get(key) == message else logging.WARNING
+        log.log(level, "%s: %s (retry %d in %.2fs)", key, message, retry, delay)
+        self.health.failing[key] = message
+        return delay
+
+    def _recovered(self, key: object, retry: int) -> None:
+        if retry or key in self.health.failing:
+            log.info("%s: recovered after %d retries", key, retry)
+            self.health.failing.pop(key, None)
+        self.health.answered()
+
+    def _restart(self) -> None:
+        """Consul's indexes went backwards (a restart, a snapshot restore): start over."""
+        self.restarts += 1
+        current = asyncio.current_task()
+        for task in self._detectors:
+            if task is not current:
+                task.cancel()
+        self._tracker = CatalogTracker()
+        for entry in self._entries.values():
+            entry.index = 0
+        self._dirty.clear()
+        self._nodes.clear()
+        self._start_detectors()
+
+    def _offer(self, detector: Dependency, data: object, index: int) -> None:
+        tracker = self._tracker
+        was_ready = tracker.ready
+        if isinstance(detector, ChecksDetector):
+            delta = tracker.offer_checks(data, index)  # type: ignore[arg-type]
+        elif isinstance(detector, NodesDetector):
+            delta = tracker.offer_nodes(data, index)  # type: ignore[arg-type]
+        else:
+            delta = tracker.offer_services(data, index)  # type: ignore[arg-type]
+        if not was_ready:
+            if tracker.ready:
+                log.debug("change detectors ready: reading %d services", len(self._entries))
+                for dep in self._entries:
+                    self._mark(dep, 0)
+            return
+        if delta:
+            self._apply(delta)
+        if not tracker.explained() and self._grace_timer is None:
+            self._grace_timer = asyncio.get_running_loop().call_later(
+                self._grace, self._after_grace
+            )
+
+    def _apply(self, delta: Delta) -> None:
+        for name, index in delta.services.items():
+            self._mark_name(name, index)
+        if not delta.nodes:
+            return
+        on_node = self._known_on_nodes(set(delta.nodes))
+        for node, index in delta.nodes.items():
+            for name in on_node.get(node, ()):
+                self._mark_name(name, index)
+            # Instances hidden by a health filter and without checks of their own are not
+            # known here: ask Consul which services the node runs.
+            self._nodes[node] = max(index, self._nodes.get(node, 0))
+        self._work.set()
+
+    def _known_on_nodes(self, nodes: set[str]) -> dict[str, set[str]]:
+        """Watched service names with a check or a stored instance on one of ``nodes``."""
+        found: dict[str, set[str]] = {}
+        checks = self._tracker.checks or {}
+        for (node, _), (_, name) in checks.items():
+            if node in nodes and name:
+                found.setdefault(node, set()).add(name)
+        for dep in self._entries:
+            if not self._store.has(dep):
+                continue
+            for instance in self._store.get(dep):
+                if instance.Node in nodes:
+                    found.setdefault(instance.Node, set()).add(dep.name)
+        return found
+
+    # ------------------------------------------------------------------ sweeps
+
+    def _after_grace(self) -> None:
+        self._grace_timer = None
+        if self._tracker.explained():
+            return
+        self._sweep_wanted = True
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._guard(self._sweep_loop()), name="sweeper")
+
+    async def _sweep_loop(self) -> None:
+        try:
+            while self._sweep_wanted:
+                delay = self._bucket.delay()
+                if delay > 0:
+                    log.debug("next sweep in %.1fs", delay)
+                    await asyncio.sleep(delay)
+                self._bucket.take()
+                self._sweep_wanted = False
+                self._tracker.cover()
+                self.sweeps += 1
+                log.debug(
+                    "services table changed without a check, node or tag change: "
+                    "re-reading %d services",
+                    len(self._entries),
+                )
+                for dep in self._entries:
+                    self._mark(dep, 0)
+        finally:
+            self._sweeper = None
+
+    # ------------------------------------------------------------------ reads
+
+    def _mark(self, dep: HealthServiceQuery, required: int) -> None:
+        if dep in self._entries:
+            self._dirty[dep] = max(required, self._dirty.get(dep, 0))
+            self._work.set()
+
+    def _mark_name(self, name: str, required: int) -> None:
+        for dep in self._by_name.get(name, ()):
+            self._mark(dep, required)
+
+    async def _work_loop(self) -> None:
+        while True:
+            if self._nodes:
+                node = next(iter(self._nodes))
+                await self._lookup(node, self._nodes.pop(node))
+            elif self._dirty:
+                dep = next(iter(self._dirty))
+                await self._read(dep, self._dirty.pop(dep))
+            else:
+                self._work.clear()
+                await self._work.wait()
+
+    async def _read(self, dep: HealthServiceQuery, required: int) -> None:
+        entry = self._entries.get(dep)
+        if entry is None:
+            return
+        try:
+            fetched = await dep.fetch(self._client, 0, self._wait)
+        except CtmplError as exc:
+            if self._entries.get(dep) is not entry:
+                return
+            entry.retry += 1
+            if self._retry.exhausted(entry.retry):
+                raise CtmplError(
+                    f"{dep}: giving up after {entry.retry - 1} retries: {exc}"
+                ) from exc
+            self._later(self._failure(dep, exc, entry.retry), lambda: self._mark(dep, required))
+            return
+        if self._entries.get(dep) is not entry:
+            return
+        self._recovered(dep, entry.retry)
+        entry.retry = 0
+        self.reads += 1
+        if fetched.index < max(required, entry.index) and entry.lagging < LAG_RETRIES:
+            # A stale server has not applied the change yet: ask again shortly.
+            entry.lagging += 1
+            self._later(0.05 * 2**entry.lagging, lambda: self._mark(dep, required))
+            return
+        entry.lagging = 0
+        if fetched.index == entry.index and self._store.attempted(dep):
+            return
+        entry.index = fetched.index
+        self._store.set(dep, fetched.data)
+
+    async def _lookup(self, node: str, required: int) -> None:
+        key = NodeLookup(node)
+        try:
+            names = await services_on_node(self._client, node)
+        except CtmplError as exc:
+            retry = self._node_retries[node] = self._node_retries.get(node, 0) + 1
+            if self._retry.exhausted(retry):
+                raise CtmplError(f"{key}: giving up after {retry - 1} retries: {exc}") from exc
+
+            def again() -> None:
+                self._nodes[node] = max(required, self._nodes.get(node, 0))
+                self._work.set()
+
+            self._later(self._failure(key, exc, retry), again)
+            return
+        self._recovered(key, self._node_retries.pop(node, 0))
+        for name in names or ():
+            self._mark_name(name, required)

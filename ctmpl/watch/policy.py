@@ -1,0 +1,102 @@
+"""What every watch loop shares: retry backoff, spacing of fast answers, health bookkeeping.
+
+Both ways of watching (one blocking query per dependency in :mod:`ctmpl.watch.watcher`, and the
+batched service watch in :mod:`ctmpl.watch.batch`) follow consul-template's rules through these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctmpl.errors import ConsulUnavailable, CtmplError
+
+#: consul-template's ``minDelayBetweenUpdates``: a loop whose call returned faster than this
+#: sleeps the rest (plus a little dither), so a misbehaving server cannot cause a hot loop.
+MIN_INTERVAL = 0.1
+MIN_INTERVAL_JITTER = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff doubling from ``backoff`` up to ``max_backoff``; ``attempts`` 0 = forever."""
+
+    attempts: int = 0
+    backoff: float = 0.25
+    max_backoff: float = 60.0
+
+    def delay(self, retry: int) -> float:
+        """Sleep before retry number ``retry`` (1-based), with jitter in [delay/2, delay]."""
+        base = self.backoff * (2 ** min(retry - 1, 30))
+        if self.max_backoff > 0:
+            base = min(base, self.max_backoff)
+        return random.uniform(base / 2, base)
+
+    def exhausted(self, retry: int) -> bool:
+        return self.attempts > 0 and retry > self.attempts
+
+
+async def space_out(started: float) -> None:
+    """Sleep so that successive calls of one loop start at least MIN_INTERVAL apart."""
+    elapsed = time.monotonic() - started
+    if elapsed < MIN_INTERVAL:
+        await asyncio.sleep(MIN_INTERVAL - elapsed + random.uniform(0, MIN_INTERVAL_JITTER))
+
+
+@dataclass
+class WatchHealth:
+    """Shared by every loop: when Consul last answered, and what is failing now.
+
+    Keys of ``failing`` are whatever the loop watches (a dependency, a change detector);
+    ``str(key)`` names it in logs and in ``/healthz``.
+    """
+
+    last_contact: float | None = None
+    failing: dict[Any, str] = field(default_factory=dict)
+
+    def answered(self) -> None:
+        self.last_contact = time.time()
+
+
+class TokenBucket:
+    """At most ``burst`` events at once, then one per ``interval`` seconds (Consul's advice
+    for loops that may churn: proceed at once when quiet, degrade to polling when busy)."""
+
+    def __init__(self, burst: int, interval: float) -> None:
+        self.burst = burst
+        self.interval = interval
+        self._tokens = float(burst)
+        self._stamp = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        if self.interval > 0:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) / self.interval)
+        else:
+            self._tokens = float(self.burst)
+        self._stamp = now
+
+    def delay(self) -> float:
+        """Seconds until a token is available (0: now)."""
+        self._refill()
+        if self._tokens >= 1:
+            return 0.0
+        return (1 - self._tokens) * self.interval
+
+    def take(self) -> None:
+        self._refill()
+        self._tokens = max(0.0, self._tokens - 1)
+
+
+def probe_after(exc: CtmplError) -> bool:
+    """Whether the next query after ``exc`` should not block.
+
+    A connection failure may mean the agent restarted: its indexes start low again, and a
+    blocking query with the old, higher index would wait out the whole wait time. Asking
+    once without an index gets the current state (and index) at once; an unchanged answer
+    is no change, a lower index is handled as "index went backwards".
+    """
+    return isinstance(exc, ConsulUnavailable)
