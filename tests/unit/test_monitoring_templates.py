@@ -1,0 +1,223 @@
+"""examples/monitoring/: the Prometheus configuration and the Grafana data source, in Jinja2 and
+in consul-template's Go syntax, render the same bytes from the same Consul data and say what
+the catalog and KV say."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.unit.monitoring import (
+    DATA,
+    GRAFANA,
+    PROMETHEUS,
+    SYNTAXES,
+    check_grafana_datasource,
+    influxdb_write,
+    remote_writes,
+    render,
+    scrape_targets,
+)
+
+Data = dict[str, Any]
+
+
+def _seed() -> Data:
+    data: Data = yaml.safe_load(DATA.read_text())
+    return data
+
+
+def _without_influxdb(data: Data) -> None:
+    data["services"] = [s for s in data["services"] if s["name"] != "influxdb"]
+
+
+def _second_influxdb(data: Data) -> None:
+    # Sorted by node then ID: the instance on node "a-mon" comes first.
+    data["nodes"].append({"name": "a-mon", "address": "10.0.0.5"})
+    data["services"].append(
+        {"name": "influxdb", "id": "a-mon:influxdb:8087", "node": "a-mon", "port": 8087}
+    )
+
+
+def _nothing_tagged(data: Data) -> None:
+    for service in data["services"]:
+        service.pop("tags", None)
+
+
+def _critical_exporter(data: Data) -> None:
+    for service in data["services"]:
+        if service["name"] == "nginx-exporter":
+            service["status"] = "critical"
+
+
+def _untagged_instance(data: Data) -> None:
+    # A second ctmpl instance without the tag: the service is tagged, this instance is not.
+    data["services"].append(
+        {"name": "ctmpl", "id": "web1:ctmpl:9102", "node": "web1", "port": 9102}
+    )
+
+
+def _awkward_credentials(data: Data) -> None:
+    data["kv"]["monitoring/prometheus/influxdb_password"] = "p\"a\\ss: <&> #x 'y' wörd $HOME"
+    data["kv"]["monitoring/grafana/influxdb_user"] = "yes"  # a YAML 1.1 boolean, unquoted
+    data["kv"]["monitoring/influxdb/database"] = "metrics_db"
+
+
+VARIANTS: dict[str, Callable[[Data], None]] = {
+    "seed": lambda data: None,
+    "no-influxdb": _without_influxdb,
+    "two-influxdbs": _second_influxdb,
+    "nothing-tagged": _nothing_tagged,
+    "critical-exporter": _critical_exporter,
+    "untagged-instance": _untagged_instance,
+    "awkward-credentials": _awkward_credentials,
+}
+
+
+def _data(tmp_path: Path, variant: str) -> tuple[Path, Data]:
+    data = _seed()
+    VARIANTS[variant](data)
+    path = tmp_path / f"{variant}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path, data
+
+
+@functools.cache
+def _rendered(name: str, variant: str) -> str:
+    """The template rendered in both syntaxes; fails unless the two are byte-identical.
+    (Once per test session: starting ctmpl takes half a second.)"""
+    with tempfile.TemporaryDirectory() as directory:
+        return _rendered_in(Path(directory), name, variant)
+
+
+def _rendered_in(tmp_path: Path, name: str, variant: str) -> str:
+    data, _ = _data(tmp_path, variant)
+    outputs = []
+    for syntax in SYNTAXES:
+        out = tmp_path / f"{name}.{syntax}.out"
+        result = render(name, syntax, data, out)
+        assert result.returncode == 0, f"{syntax}: {result.stderr}"
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1], f"{name}: Jinja2 and Go syntax differ for {variant}"
+    return outputs[0].decode()
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_prometheus_config_is_the_same_in_both_syntaxes(variant: str) -> None:
+    text = _rendered(PROMETHEUS, variant)
+    assert isinstance(yaml.safe_load(text), dict)
+
+
+@pytest.mark.parametrize("variant", sorted(set(VARIANTS) - {"no-influxdb"}))
+def test_grafana_datasource_is_the_same_in_both_syntaxes(variant: str) -> None:
+    text = _rendered(GRAFANA, variant)
+    assert isinstance(yaml.safe_load(text), dict)
+
+
+def test_scrape_targets_are_the_healthy_instances_tagged_metrics() -> None:
+    text = _rendered(PROMETHEUS, "seed")
+    assert scrape_targets(text) == {
+        "ctmpl": ["192.168.200.10:9102"],
+        "nginx-exporter": ["192.168.200.87:9113"],
+    }
+    assert yaml.safe_load(text)["global"]["scrape_interval"] == "15s"
+
+
+def test_an_untagged_instance_of_a_tagged_service_is_not_scraped() -> None:
+    text = _rendered(PROMETHEUS, "untagged-instance")
+    assert scrape_targets(text)["ctmpl"] == ["192.168.200.10:9102"]
+
+
+def test_a_job_without_healthy_instances_stays_with_no_targets() -> None:
+    text = _rendered(PROMETHEUS, "critical-exporter")
+    assert scrape_targets(text) == {"ctmpl": ["192.168.200.10:9102"], "nginx-exporter": []}
+
+
+def test_nothing_tagged_means_no_job() -> None:
+    text = _rendered(PROMETHEUS, "nothing-tagged")
+    assert yaml.safe_load(text)["scrape_configs"] == []
+
+
+def test_remote_write_goes_to_influxdb_with_credentials_from_kv() -> None:
+    text = _rendered(PROMETHEUS, "seed")
+    (entry,) = remote_writes(text)
+    assert influxdb_write(entry) == ("192.168.200.10:8086", "cadvisor", "prometheus", "s3cret")
+
+
+def test_remote_write_takes_the_first_of_several_influxdbs() -> None:
+    text = _rendered(PROMETHEUS, "two-influxdbs")
+    (entry,) = remote_writes(text)
+    assert influxdb_write(entry)[0] == "10.0.0.5:8087"
+
+
+def test_no_influxdb_means_no_remote_write() -> None:
+    text = _rendered(PROMETHEUS, "no-influxdb")
+    assert remote_writes(text) == []
+    assert scrape_targets(text)["ctmpl"] == ["192.168.200.10:9102"]
+
+
+def test_credentials_survive_yaml_whatever_they_hold(tmp_path: Path) -> None:
+    _, data = _data(tmp_path, "awkward-credentials")
+    kv = data["kv"]
+    prometheus = _rendered(PROMETHEUS, "awkward-credentials")
+    (entry,) = remote_writes(prometheus)
+    _, database, _, password = influxdb_write(entry)
+    assert (database, password) == ("metrics_db", kv["monitoring/prometheus/influxdb_password"])
+    grafana = _rendered(GRAFANA, "awkward-credentials")
+    check_grafana_datasource(
+        grafana,
+        url="http://192.168.200.10:8086",
+        user="yes",
+        password=kv["monitoring/grafana/influxdb_password"],
+        database="metrics_db",
+    )
+
+
+def test_credentials_are_not_in_the_templates() -> None:
+    kv = _seed()["kv"]
+    for name in (PROMETHEUS, GRAFANA):
+        for syntax in SYNTAXES:
+            source = (DATA.parent / f"{name}.{syntax}").read_text()
+            for key in ("influxdb_password", "influxdb_user"):
+                assert f"monitoring/{'grafana' if name == GRAFANA else 'prometheus'}/{key}" in (
+                    source
+                )
+            for value in (kv["monitoring/prometheus/influxdb_password"], "gr@fana"):
+                assert value not in source
+
+
+def test_grafana_datasource_follows_grafanas_provisioning_format() -> None:
+    text = _rendered(GRAFANA, "seed")
+    source = check_grafana_datasource(
+        text,
+        url="http://192.168.200.10:8086",
+        user="grafana",
+        password="gr@fana",
+        database="cadvisor",
+    )
+    assert source["isDefault"] is True
+
+
+def test_grafana_datasource_takes_the_first_of_several_influxdbs() -> None:
+    text = _rendered(GRAFANA, "two-influxdbs")
+    source = yaml.safe_load(text)["datasources"][0]
+    assert source["url"] == "http://10.0.0.5:8087"
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_grafana_datasource_is_not_emptied_when_no_influxdb_is_healthy(
+    tmp_path: Path, syntax: str
+) -> None:
+    """safeService: no healthy InfluxDB holds the file back (with -once: an error)."""
+    data, _ = _data(tmp_path, "no-influxdb")
+    out = tmp_path / "datasource.yml"
+    result = render(GRAFANA, syntax, data, out)
+    assert result.returncode != 0
+    assert "influxdb" in result.stderr
+    assert not out.exists()
