@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -123,3 +124,68 @@ def influxdb_write(entry: dict[str, Any]) -> tuple[str, str, str, str]:
     (database,) = parse_qs(parts.query)["db"]
     auth = entry["basic_auth"]
     return parts.netloc, database, auth["username"], auth["password"]
+
+
+Data = dict[str, Any]
+
+
+def seed_data() -> Data:
+    """examples/monitoring/data.yaml, as a mapping to vary."""
+    data: Data = yaml.safe_load(DATA.read_text())
+    return data
+
+
+def _without_influxdb(data: Data) -> None:
+    data["services"] = [s for s in data["services"] if s["name"] != "influxdb"]
+
+
+def _second_influxdb(data: Data) -> None:
+    # Sorted by node then ID: the instance on node "a-mon" comes first.
+    data["nodes"].append({"name": "a-mon", "address": "10.0.0.5"})
+    data["services"].append(
+        {"name": "influxdb", "id": "a-mon:influxdb:8087", "node": "a-mon", "port": 8087}
+    )
+
+
+def _nothing_tagged(data: Data) -> None:
+    for service in data["services"]:
+        service.pop("tags", None)
+
+
+def _critical_exporter(data: Data) -> None:
+    for service in data["services"]:
+        if service["name"] == "nginx-exporter":
+            service["status"] = "critical"
+
+
+def _untagged_instance(data: Data) -> None:
+    # A second ctmpl instance without the tag: the service is tagged, this instance is not.
+    data["services"].append(
+        {"name": "ctmpl", "id": "web1:ctmpl:9102", "node": "web1", "port": 9102}
+    )
+
+
+def _awkward_credentials(data: Data) -> None:
+    data["kv"]["monitoring/prometheus/influxdb_password"] = "p\"a\\ss: <&> #x 'y' wörd $HOME"
+    data["kv"]["monitoring/grafana/influxdb_user"] = "yes"  # a YAML 1.1 boolean, unquoted
+    data["kv"]["monitoring/influxdb/database"] = "metrics_db"
+
+
+VARIANTS: dict[str, Callable[[Data], None]] = {
+    "seed": lambda data: None,
+    "no-influxdb": _without_influxdb,
+    "two-influxdbs": _second_influxdb,
+    "nothing-tagged": _nothing_tagged,
+    "critical-exporter": _critical_exporter,
+    "untagged-instance": _untagged_instance,
+    "awkward-credentials": _awkward_credentials,
+}
+
+
+def data_variant(tmp_path: Path, variant: str) -> tuple[Path, Data]:
+    data = seed_data()
+    VARIANTS[variant](data)
+    """A data file (in ``tmp_path``) of ``VARIANTS[variant]``, and its content."""
+    path = tmp_path / f"{variant}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path, data

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -18,74 +16,15 @@ from tests.unit.monitoring import (
     GRAFANA,
     PROMETHEUS,
     SYNTAXES,
+    VARIANTS,
     check_grafana_datasource,
+    data_variant,
     influxdb_write,
     remote_writes,
     render,
     scrape_targets,
+    seed_data,
 )
-
-Data = dict[str, Any]
-
-
-def _seed() -> Data:
-    data: Data = yaml.safe_load(DATA.read_text())
-    return data
-
-
-def _without_influxdb(data: Data) -> None:
-    data["services"] = [s for s in data["services"] if s["name"] != "influxdb"]
-
-
-def _second_influxdb(data: Data) -> None:
-    # Sorted by node then ID: the instance on node "a-mon" comes first.
-    data["nodes"].append({"name": "a-mon", "address": "10.0.0.5"})
-    data["services"].append(
-        {"name": "influxdb", "id": "a-mon:influxdb:8087", "node": "a-mon", "port": 8087}
-    )
-
-
-def _nothing_tagged(data: Data) -> None:
-    for service in data["services"]:
-        service.pop("tags", None)
-
-
-def _critical_exporter(data: Data) -> None:
-    for service in data["services"]:
-        if service["name"] == "nginx-exporter":
-            service["status"] = "critical"
-
-
-def _untagged_instance(data: Data) -> None:
-    # A second ctmpl instance without the tag: the service is tagged, this instance is not.
-    data["services"].append(
-        {"name": "ctmpl", "id": "web1:ctmpl:9102", "node": "web1", "port": 9102}
-    )
-
-
-def _awkward_credentials(data: Data) -> None:
-    data["kv"]["monitoring/prometheus/influxdb_password"] = "p\"a\\ss: <&> #x 'y' wörd $HOME"
-    data["kv"]["monitoring/grafana/influxdb_user"] = "yes"  # a YAML 1.1 boolean, unquoted
-    data["kv"]["monitoring/influxdb/database"] = "metrics_db"
-
-
-VARIANTS: dict[str, Callable[[Data], None]] = {
-    "seed": lambda data: None,
-    "no-influxdb": _without_influxdb,
-    "two-influxdbs": _second_influxdb,
-    "nothing-tagged": _nothing_tagged,
-    "critical-exporter": _critical_exporter,
-    "untagged-instance": _untagged_instance,
-    "awkward-credentials": _awkward_credentials,
-}
-
-
-def _data(tmp_path: Path, variant: str) -> tuple[Path, Data]:
-    data = _seed()
-    VARIANTS[variant](data)
-    path = tmp_path / f"{variant}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path, data
 
 
 @functools.cache
@@ -97,7 +36,7 @@ def _rendered(name: str, variant: str) -> str:
 
 
 def _rendered_in(tmp_path: Path, name: str, variant: str) -> str:
-    data, _ = _data(tmp_path, variant)
+    data, _ = data_variant(tmp_path, variant)
     outputs = []
     for syntax in SYNTAXES:
         out = tmp_path / f"{name}.{syntax}.out"
@@ -163,7 +102,7 @@ def test_no_influxdb_means_no_remote_write() -> None:
 
 
 def test_credentials_survive_yaml_whatever_they_hold(tmp_path: Path) -> None:
-    _, data = _data(tmp_path, "awkward-credentials")
+    _, data = data_variant(tmp_path, "awkward-credentials")
     kv = data["kv"]
     prometheus = _rendered(PROMETHEUS, "awkward-credentials")
     (entry,) = remote_writes(prometheus)
@@ -180,7 +119,7 @@ def test_credentials_survive_yaml_whatever_they_hold(tmp_path: Path) -> None:
 
 
 def test_credentials_are_not_in_the_templates() -> None:
-    kv = _seed()["kv"]
+    kv = seed_data()["kv"]
     for name in (PROMETHEUS, GRAFANA):
         for syntax in SYNTAXES:
             source = (DATA.parent / f"{name}.{syntax}").read_text()
@@ -215,7 +154,7 @@ def test_grafana_datasource_is_not_emptied_when_no_influxdb_is_healthy(
     tmp_path: Path, syntax: str
 ) -> None:
     """safeService: no healthy InfluxDB holds the file back (with -once: an error)."""
-    data, _ = _data(tmp_path, "no-influxdb")
+    data, _ = data_variant(tmp_path, "no-influxdb")
     out = tmp_path / "datasource.yml"
     result = render(GRAFANA, syntax, data, out)
     assert result.returncode != 0
