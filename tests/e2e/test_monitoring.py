@@ -231,6 +231,8 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
                 f"--storage.tsdb.path={workdir / 'prometheus-data'}",
                 f"--web.listen-address=127.0.0.1:{prometheus_port}",
                 "--web.enable-lifecycle",
+                # A reload dropping the dead InfluxDB's queue waits this long (default 1m).
+                "--storage.remote.flush-deadline=5s",
             ],
         ),
         prometheus_url,
