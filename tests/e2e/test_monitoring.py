@@ -157,10 +157,12 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
     workdir = tmp_path
     users = {role: (role, secrets.token_hex(8)) for role in ("grafana", "prometheus")}
     reader = users["grafana"]
+    settings = {"monitoring/prometheus/scrape_interval": "1s"}
     for role, (user, password) in users.items():
-        httpx.put(f"{consul.url}/v1/kv/monitoring/{role}/influxdb_user", content=user)
-        httpx.put(f"{consul.url}/v1/kv/monitoring/{role}/influxdb_password", content=password)
-    httpx.put(f"{consul.url}/v1/kv/monitoring/prometheus/scrape_interval", content="1s")
+        settings[f"monitoring/{role}/influxdb_user"] = user
+        settings[f"monitoring/{role}/influxdb_password"] = password
+    for key, value in settings.items():
+        httpx.put(f"{consul.url}/v1/kv/{key}", content=value).raise_for_status()
 
     # InfluxDB, set up as the seed does, registered as registrator would with a /ping check.
     influxdb = start_influxdb(children, programs["influxd"], workdir / "influxdb", "influxdb-a")
@@ -318,3 +320,13 @@ def test_prometheus_accepts_every_rendered_configuration(
     result = render(PROMETHEUS, "ctmpl", data, config)
     assert result.returncode == 0, result.stderr
     promtool_accepts(programs["promtool"], config)
+
+
+def test_a_missing_program_skips_except_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-such-program-xyz not installed"):
+        require_programs("no-such-program-xyz", install=INSTALL)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run, not skip"):
+        require_programs("no-such-program-xyz", install=INSTALL)
+    assert set(require_programs("sh", install=INSTALL)) == {"sh"}
