@@ -183,11 +183,18 @@ def map_zero(mapping: Mapping[Any, Any]) -> Any:
     return "" if isinstance(mapping, StrMap) else None
 
 
-_KIND_ORDER = {INVALID: 0, BOOL: 1, INT: 2, FLOAT: 3, COMPLEX: 4, STRING: 5}
+# How fmtsort orders keys of different kinds in one map (only an ``interface{}``-keyed map,
+# such as parseYAML's, mixes them): nil first, then by the address of the Go type, which
+# in consul-template 0.42.1 puts strings before ints before float64s before bools.
+_KIND_ORDER = {INVALID: 0, STRING: 1, INT: 2, FLOAT: 3, BOOL: 4, COMPLEX: 5}
 
 
 def sort_key(key: Any) -> tuple[int, Any]:
-    """Go's ``fmtsort`` order for map keys: numbers numerically, strings by bytes."""
+    """Go's ``fmtsort`` order for map keys: numbers numerically, strings by bytes.
+
+    The one map-key order of the package: ``fmt`` printing, ``range`` in both template
+    syntaxes and every function that returns a map all visit keys in this order.
+    """
     k = kind(key)
     if k == FLOAT and key != key:
         return (_KIND_ORDER[FLOAT], float("-inf"))
@@ -205,3 +212,8 @@ def sorted_items(mapping: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     except TypeError:
         keys = list(mapping.keys())
     return [(k, mapping[k]) for k in keys]
+
+
+def sorted_dict(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A copy of ``mapping`` whose iteration order is Go's ``range`` order (sorted keys)."""
+    return dict(sorted_items(mapping))
