@@ -13,16 +13,32 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ctmpl.consul import models
+#: Dataclasses that stand for structs Go embeds by value rather than by pointer.
+VALUE_STRUCTS: set[type] = set()
 
-#: Dataclasses that consul-template embeds by value rather than by pointer.
-VALUE_STRUCTS: frozenset[type] = frozenset({models.Weights, models.TaggedAddress})
+#: Go package names of the modules whose dataclasses stand for Go structs.
+_PACKAGES: dict[str, str] = {}
 
-#: Go package names of the modules whose dataclasses templates see.
-_PACKAGES = {models.__name__: "dependency"}
+
+def declare_structs(module: str, package: str, *, by_value: Iterable[type] = ()) -> None:
+    """Say that the dataclasses of ``module`` stand for the structs of Go's ``package``.
+
+    The module declares itself (``ctmpl.consul.models`` is consul-template's ``dependency``
+    package), so this package knows nothing of its callers; an instance of such a class
+    exists only once its module ran, so the declaration always comes first. ``by_value``
+    lists the structs Go embeds by value: their kind is ``struct``, the others' ``ptr``.
+    """
+    _PACKAGES[module] = package
+    VALUE_STRUCTS.update(by_value)
+
+
+def is_declared_struct(cls: type) -> bool:
+    """Whether ``cls`` is a dataclass of a module declared with :func:`declare_structs`."""
+    return cls.__module__ in _PACKAGES and dataclasses.is_dataclass(cls)
+
 
 # Kinds, named as Go's reflect.Kind prints them.
 INVALID = "invalid"
