@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctmpl.errors import CtmplError
-from ctmpl.golang.printing import format_float, go_str
+from ctmpl.golang.floats import format_float
+from ctmpl.golang.printing import go_str
 
 INDENT = "  "
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from ctmpl.errors import CtmplError
-from ctmpl.golang.printing import format_float
+from ctmpl.golang.floats import format_float
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctmpl.golang import consuljson as gojson
-from ctmpl.golang.consuljson import (
+from ctmpl.golang import jsondecode as gojson
+from ctmpl.golang.jsondecode import (
     ANY,
     BOOL,
     DURATION,
