@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ctmpl.errors import CtmplError
+from ctmpl.errors import GoError
 from ctmpl.golang.printing import format_float, go_str
 
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -22,7 +22,7 @@ _SHORT_ESCAPES.update({"\b": "\\b", "\f": "\\f"})
 _HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
-class JSONEncodeError(CtmplError):
+class JSONEncodeError(GoError):
     """A value has no JSON form in Go (NaN, a function, a channel...)."""
 
 
