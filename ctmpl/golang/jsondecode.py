@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctmpl.errors import GoError
 from ctmpl.golang.durations import parse_go_duration_ns
 
 
-class DecodeError(Exception):
+class DecodeError(GoError):
     """A body Go's decoder would reject; ``str()`` is Go's error text."""
 
 

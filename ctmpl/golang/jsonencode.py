@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ctmpl.errors import CtmplError
+from ctmpl.errors import GoError
 from ctmpl.golang.floats import format_float
 from ctmpl.golang.printing import go_str
 
@@ -26,7 +26,7 @@ _SHORT_ESCAPES.update({"\b": "\\b", "\f": "\\f"})
 _HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
-class JSONEncodeError(CtmplError):
+class JSONEncodeError(GoError):
     """A value has no JSON form in Go (NaN, a function, a channel...)."""
 
 

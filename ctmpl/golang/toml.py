@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ctmpl.errors import CtmplError
+from ctmpl.errors import GoError
 from ctmpl.golang.floats import format_float
 from ctmpl.golang.printing import go_str
 
@@ -24,7 +24,7 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f
 _ESCAPES["\r"] = "\\r"
 
 
-class TOMLEncodeError(CtmplError):
+class TOMLEncodeError(GoError):
     """A value has no TOML form (NaN keys, an array of tables at the top level...)."""
 
 

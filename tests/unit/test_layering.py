@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ctmpl"
 
-#: The ground floor: imported by everyone, importing nothing of ctmpl (``ctmpl`` itself
-#: only holds the version).
+#: The ground floor: imported by everyone, importing nothing of ctmpl but itself (the exit-code
+#: map reads the error tree; ``ctmpl`` itself only holds the version).
 GROUND = ("ctmpl.errors", "ctmpl.exitcodes", "ctmpl.logs")
 ROOT_PACKAGE = "ctmpl"
 OUTSIDE_THE_PRODUCT = ("demo", "bench", "tests")
@@ -51,7 +51,7 @@ class Rule:
 
 
 RULES = (
-    Rule("the ground floor imports no other ctmpl module", GROUND, allowed=()),
+    Rule("the ground floor imports only the ground floor", GROUND, allowed=GROUND),
     Rule("ctmpl itself imports no ctmpl module", (ROOT_PACKAGE,), allowed=(), exact=True),
     Rule("golang imports nothing from ctmpl but errors", ("ctmpl.golang",), ("ctmpl.errors",)),
     Rule("consul -> golang", ("ctmpl.consul",), ("ctmpl.golang", *GROUND)),
