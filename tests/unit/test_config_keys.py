@@ -275,3 +275,16 @@ def test_an_unknown_user_fails_the_render(tmp_path: Path) -> None:
     )
     assert main(["-once", "-config", str(config)], environ={}) == ExitCode.RUNNER_ERROR
     assert not (tmp_path / "out").exists()
+
+
+def test_err_on_failed_lookup_stops_a_daemon_whose_key_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text("kv:\n  present: yes\n")
+    (tmp_path / "in.tmpl").write_text('{{ key "absent" }}')
+    config = tmp_path / "c.hcl"
+    config.write_text(
+        f'err_on_failed_lookup = true\ntemplate {{\n source = "{tmp_path}/in.tmpl"\n'
+        f' destination = "{tmp_path}/out"\n}}\n'
+    )
+    argv = ["-config", str(config), "-data", str(tmp_path / "data.yaml")]
+    assert main(argv, environ={}) == ExitCode.RUNNER_ERROR
+    assert not (tmp_path / "out").exists()
