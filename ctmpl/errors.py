@@ -8,6 +8,7 @@ the process exit code)::
     CtmplError
     ├── ConfigError                     invalid input, nothing started (exit 15)
     │   ├── FlagError                   bad flags or arguments (exit 13)
+    │   │   └── BadValue                ctmpl.config.goflags: a flag's value does not fit it
     │   ├── DataFileError               the ``-data`` file
     │   └── Invalid                     ctmpl.config.types: a value does not fit its key
     ├── QueryError                      a malformed query string in a template

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ctmpl.errors import ConfigError
 
@@ -98,23 +99,31 @@ class WaitConfig:
 
     min: float
     max: float
+    #: consul-template's rule: an omitted max is this many times min.
+    MAX_FACTOR: ClassVar[int] = 4
+
+    @classmethod
+    def of(cls, low: float, high: float | None = None) -> WaitConfig:
+        """min and an optional max; the one place the ``max = 4 x min`` rule is applied."""
+        return cls(low, high if high is not None else cls.MAX_FACTOR * low)
 
     @classmethod
     def parse(cls, text: str) -> WaitConfig:
-        """consul-template's ``"min[:max]"``; max defaults to 4 x min."""
+        """consul-template's ``"min[:max]"``."""
         from ctmpl.golang.durations import parse_duration
 
         low_text, _, high_text = text.partition(":")
         try:
             low = parse_duration(low_text)
-            high = parse_duration(high_text) if high_text else 4 * low
+            high = parse_duration(high_text) if high_text else None
         except ValueError as exc:
             raise ConfigError(f"invalid wait {text!r}: {exc}") from None
-        if low < 0 or high < 0:
+        wait = cls.of(low, high)
+        if wait.min < 0 or wait.max < 0:
             raise ConfigError(f"invalid wait {text!r}: durations must not be negative")
-        if high < low:
+        if wait.max < wait.min:
             raise ConfigError(f"invalid wait {text!r}: max must not be below min")
-        return cls(low, high)
+        return wait
 
     @property
     def enabled(self) -> bool:
@@ -183,7 +192,8 @@ class Config:
     unhealthy_after: float = 30.0
     #: Where the configuration came from, re-read on the reload signal.
     config_paths: tuple[str, ...] = ()
-    #: In once mode, fail when a dependency still has no data after the first fetch.
+    #: Fail when a template's data is still missing after the first round of queries, in
+    #: daemon mode too (``-once`` always does).
     err_on_failed_lookup: bool = False
     #: ``-parse-only``: load and parse every template, then exit.
     parse_only: bool = False

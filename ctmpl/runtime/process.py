@@ -58,6 +58,7 @@ def client_settings(config: Config) -> ClientSettings:
         dial_keep_alive=transport.dial_keep_alive,
         disable_keep_alives=transport.disable_keep_alives,
         idle_conn_timeout=transport.idle_conn_timeout,
+        max_idle_conns=transport.max_idle_conns,
         max_idle_conns_per_host=transport.max_idle_conns_per_host,
         max_conns_per_host=transport.max_conns_per_host,
     )

@@ -226,6 +226,8 @@ class Runner:
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
                 self._check_once_progress()
+            elif self.config.err_on_failed_lookup:
+                self._check_once_progress()
             await self._wake.wait()
             self._wake.clear()
             # Let every answer that is already in arrive before the next pass.
@@ -254,7 +256,8 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _check_once_progress(self) -> None:
-        """In once mode, fail instead of waiting forever for data that is not there."""
+        """In once mode (or with err_on_failed_lookup), fail instead of waiting forever for
+        data that is not there."""
         for state in self.templates:
             if not state.rendered and state.stuck:
                 names = _some(state.waiting_on, 20)
