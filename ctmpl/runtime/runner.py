@@ -187,9 +187,7 @@ class Runner:
         """Run until stopped (or done, in once mode); return the process exit code."""
         status = None
         if self.config.status_addr:
-            from ctmpl.runtime.status import (
-                StatusServer,  # starlette and uvicorn: only when asked for
-            )
+            from ctmpl.runtime.status import StatusServer  # a thread: only when asked for
 
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()

@@ -143,7 +143,7 @@ def test_kv_blocking_on_key_and_prefix(devserver: DevServer, http: httpx.Client)
 
 
 def test_wait_is_clamped_and_jittered() -> None:
-    from ctmpl.devserver.web import AppContext, timeout_for
+    from ctmpl.memconsul.api.web import AppContext, timeout_for
     from ctmpl.memconsul.state import State
 
     ctx = AppContext(State("n"))

@@ -128,9 +128,6 @@ KNOWN_VIOLATIONS = {
     # The sandbox check guards the files templates read and write (file, writeToFile); it
     # belongs beside ctmpl/sources/file.py, once the ctmpl/output hardening has landed.
     ("ctmpl.funcs.files", "ctmpl.output.sandbox"),
-    # -data serves the dev server's Starlette app through httpx; being split so that the
-    # in-memory Consul answers without the web stack.
-    ("ctmpl.memconsul.transport", "ctmpl.devserver.app"),
 }
 
 

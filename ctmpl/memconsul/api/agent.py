@@ -6,10 +6,12 @@ import asyncio
 import hashlib
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from ctmpl.devserver.web import (
+from ctmpl.golang.durations import parse_bool, parse_go_duration
+from ctmpl.golang.jsonencode import encode_http_body
+from ctmpl.memconsul import views
+from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
+from ctmpl.memconsul.api.routing import Route, route
+from ctmpl.memconsul.api.web import (
     AppContext,
     Authz,
     HTTPError,
@@ -17,13 +19,8 @@ from ctmpl.devserver.web import (
     check_enterprise,
     empty,
     json_body,
-    path_param,
-    route,
     timeout_for,
 )
-from ctmpl.golang.durations import parse_bool, parse_go_duration
-from ctmpl.golang.jsonencode import encode_http_body
-from ctmpl.memconsul import views
 from ctmpl.memconsul.definitions import (
     decode_check_update,
     decode_registration,
@@ -93,26 +90,26 @@ def update_ttl(state: State, check: CheckRecord, status: str, output: str) -> No
 # --------------------------------------------------------------------------- handlers
 
 
-async def register(request: Request, ctx: AppContext) -> Response:
+async def register(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     check_enterprise(request)
     raw = decode_registration(await request.body())
     authz = authorize(request, ctx)
     definition = service_definition_from(raw)
     authz.require("service", "write", definition.name)
     reject_scripts(definition)
-    replace = request.query_params.getlist("replace-existing-checks")
+    replace = request.query.getlist("replace-existing-checks")
     service, checks = ctx.state.service_from_definition(definition)
     ctx.state.register_service(
         service,
         checks,
         replace_existing_checks=bool(replace)
-        and request.query_params.get("replace-existing-checks") in ("", "true"),
+        and request.query.get("replace-existing-checks") in ("", "true"),
     )
     return empty(ctx)
 
 
-async def deregister(request: Request, ctx: AppContext) -> Response:
-    service_id = path_param(request, "service_id")
+async def deregister(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    service_id = request.path_param("service_id")
     authz = authorize(request, ctx)
     check_enterprise(request)
     vet_service(ctx.state, authz, service_id)
@@ -120,37 +117,37 @@ async def deregister(request: Request, ctx: AppContext) -> Response:
     return empty(ctx)
 
 
-def _enable_param(request: Request) -> bool:
-    if "enable" not in request.query_params:
+def _enable_param(request: ApiRequest) -> bool:
+    if "enable" not in request.query:
         raise HTTPError("Missing value for enable")
-    raw = request.query_params.get("enable", "")
+    raw = request.query.get("enable", "")
     try:
         return parse_bool(raw)
     except ValueError:
         raise HTTPError(f'Invalid value for enable: "{raw}"') from None
 
 
-async def service_maintenance(request: Request, ctx: AppContext) -> Response:
-    service_id = path_param(request, "service_id")
+async def service_maintenance(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    service_id = request.path_param("service_id")
     if not service_id:
         raise HTTPError("Missing service ID")
     enable = _enable_param(request)
     authz = authorize(request, ctx)
     check_enterprise(request)
     vet_service(ctx.state, authz, service_id)
-    ctx.state.set_service_maintenance(service_id, enable, request.query_params.get("reason", ""))
+    ctx.state.set_service_maintenance(service_id, enable, request.query.get("reason", ""))
     return empty(ctx)
 
 
-async def node_maintenance(request: Request, ctx: AppContext) -> Response:
+async def node_maintenance(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     enable = _enable_param(request)
     authz = authorize(request, ctx)
     authz.require("node", "write", ctx.state.node_name)
-    ctx.state.set_node_maintenance(enable, request.query_params.get("reason", ""))
+    ctx.state.set_node_maintenance(enable, request.query.get("reason", ""))
     return empty(ctx)
 
 
-async def services(request: Request, ctx: AppContext) -> Response:
+async def services(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     authz = authorize(request, ctx)
     check_enterprise(request)
     _reject_filter(request)
@@ -162,8 +159,8 @@ async def services(request: Request, ctx: AppContext) -> Response:
     return json_body(ctx, body)
 
 
-def _reject_filter(request: Request) -> None:
-    if request.query_params.get("filter"):
+def _reject_filter(request: ApiRequest) -> None:
+    if request.query.get("filter"):
         raise HTTPError(
             "Failed to create boolean expression evaluator: "
             "filter expressions are not supported by ctmpl-devserver",
@@ -183,18 +180,18 @@ def _service_with_hash(ctx: AppContext, service_id: str, authz: Authz) -> tuple[
     return digest, body, service.name
 
 
-async def service(request: Request, ctx: AppContext) -> Response:
+async def service(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     """One local service; blocks while ``?hash`` equals the current content hash."""
-    service_id = path_param(request, "service_id")
+    service_id = request.path_param("service_id")
     wait = 0.0
-    if request.query_params.get("wait"):
+    if request.query.get("wait"):
         try:
-            wait = parse_go_duration(request.query_params["wait"])
+            wait = parse_go_duration(request.query["wait"])
         except ValueError:
             raise HTTPError("Invalid wait time") from None
     authz = authorize(request, ctx)
     check_enterprise(request)
-    wanted = request.query_params.get("hash", "")
+    wanted = request.query.get("hash", "")
     digest, body, name = _service_with_hash(ctx, service_id, authz)
     if wanted and wanted == digest:
         loop = asyncio.get_running_loop()
@@ -212,7 +209,7 @@ async def service(request: Request, ctx: AppContext) -> Response:
     return json_body(ctx, body, headers={"X-Consul-Contenthash": digest})
 
 
-async def checks(request: Request, ctx: AppContext) -> Response:
+async def checks(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     authz = authorize(request, ctx)
     check_enterprise(request)
     _reject_filter(request)
@@ -223,12 +220,12 @@ async def checks(request: Request, ctx: AppContext) -> Response:
 
 
 def _check_update(status: str | None) -> Any:
-    async def handler(request: Request, ctx: AppContext) -> Response:
-        check_id = path_param(request, "check_id")
+    async def handler(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+        check_id = request.path_param("check_id")
         if status is None:
             new_status, output = decode_check_update(await request.body())
         else:
-            new_status, output = status, request.query_params.get("note", "")
+            new_status, output = status, request.query.get("note", "")
         authz = authorize(request, ctx)
         check_enterprise(request)
         check = vet_check(ctx.state, authz, check_id)
@@ -274,16 +271,16 @@ def member(ctx: AppContext) -> dict[str, Any]:
     }
 
 
-async def members(request: Request, ctx: AppContext) -> Response:
+async def members(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     authz = authorize(request, ctx)
-    wan = bool(request.query_params.get("wan"))
-    segment = request.query_params.get("segment", "")
+    wan = bool(request.query.get("wan"))
+    segment = request.query.get("segment", "")
     if wan and segment not in ("", "_all"):
         raise HTTPError("Cannot provide a segment with wan=true")
     return json_body(ctx, [] if authz.filtered else [member(ctx)])
 
 
-async def self_(request: Request, ctx: AppContext) -> Response:
+async def self_(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     authz = authorize(request, ctx)
     state = ctx.state
     authz.require("agent", "read", state.node_name)
@@ -338,7 +335,7 @@ async def self_(request: Request, ctx: AppContext) -> Response:
     return json_body(ctx, body)
 
 
-def agent_routes(ctx: AppContext) -> list[Any]:
+def agent_routes(ctx: AppContext) -> list[Route]:
     put, get = ("PUT",), ("GET",)
     return [
         route(ctx, "/v1/agent/service/register", put, register),

@@ -1,9 +1,9 @@
-"""HTTP plumbing shared by the route modules: options, ACLs, headers, blocking, errors.
+"""What a Consul agent does around each endpoint: options, ACLs, headers, blocking.
 
-Everything a Consul agent does around a handler lives here: method checks with Consul's
-405 answers, ``dc``/``ns``/consistency/``wait``/``index`` parsing with its 400 reasons, the
-token lookup and its 403s, the headers of every answer, and the blocking-query loop with
-``wait`` clamped to 10 minutes plus up to ``wait/16`` of jitter.
+``dc``/``ns``/consistency/``wait``/``index`` parsing with Consul's 400 reasons, the token
+lookup and its 403s, the headers of every answer, and the blocking-query loop with ``wait``
+clamped to 10 minutes plus up to ``wait/16`` of jitter. Method checks (405) and the mapping
+of :class:`HTTPError` to an answer are in :mod:`ctmpl.memconsul.api.routing`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from ctmpl.golang.durations import parse_bool, parse_go_duration
 from ctmpl.golang.jsonencode import encode_http_body
+from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
 from ctmpl.memconsul.definitions import BadRequest
 from ctmpl.memconsul.queries import Result
 from ctmpl.memconsul.state import State
@@ -29,8 +27,6 @@ MAX_WAIT = 600.0
 JITTER_FRACTION = 16
 
 HTTPError = BadRequest
-# Routes accept every method so that a wrong one gets Consul's 405, not Starlette's.
-ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
 
 
 @dataclass
@@ -49,7 +45,7 @@ class AppContext:
         return bool(self.acl_token)
 
 
-Handler = Callable[[Request, AppContext], Awaitable[Response]]
+Handler = Callable[[ApiRequest, AppContext], Awaitable[ApiResponse]]
 
 
 # --------------------------------------------------------------------------- responses
@@ -61,20 +57,20 @@ def base_headers(ctx: AppContext) -> dict[str, str]:
 
 def text(
     ctx: AppContext, status: int, body: str, headers: dict[str, str] | None = None
-) -> Response:
+) -> ApiResponse:
     """A plain-text answer (Consul's errors); empty bodies carry no Content-Type."""
     all_headers = base_headers(ctx) | (headers or {})
     if not body:
-        return Response(b"", status_code=status, headers=all_headers)
-    return Response(
+        return ApiResponse.build(b"", status=status, headers=all_headers)
+    return ApiResponse.build(
         body.encode("utf-8"),
-        status_code=status,
+        status=status,
         headers=all_headers,
         media_type="text/plain; charset=utf-8",
     )
 
 
-def empty(ctx: AppContext) -> Response:
+def empty(ctx: AppContext) -> ApiResponse:
     return text(ctx, 200, "")
 
 
@@ -84,10 +80,10 @@ def json_body(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
-) -> Response:
-    return Response(
+) -> ApiResponse:
+    return ApiResponse.build(
         encode_http_body(body, pretty=ctx.pretty),
-        status_code=status,
+        status=status,
         headers=base_headers(ctx) | (headers or {}),
         media_type="application/json",
     )
@@ -116,9 +112,9 @@ class QueryOptions:
     token: str = ""
 
 
-def token_of(request: Request) -> str:
+def token_of(request: ApiRequest) -> str:
     """The ACL token: ``?token=``, then ``X-Consul-Token``, then ``Authorization: Bearer``."""
-    query_token = request.query_params.get("token")
+    query_token = request.query.get("token")
     if query_token:
         return query_token
     header = request.headers.get("x-consul-token")
@@ -131,26 +127,26 @@ def token_of(request: Request) -> str:
     return ""
 
 
-def check_enterprise(request: Request) -> None:
-    if request.query_params.get("ns") or request.headers.get("x-consul-namespace"):
+def check_enterprise(request: ApiRequest) -> None:
+    if request.query.get("ns") or request.headers.get("x-consul-namespace"):
         raise HTTPError(
             'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'
         )
-    if request.query_params.get("partition"):
+    if request.query.get("partition"):
         raise HTTPError(
             'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'
         )
 
 
-def check_dc(request: Request, ctx: AppContext) -> None:
-    dc = request.query_params.get("dc")
+def check_dc(request: ApiRequest, ctx: AppContext) -> None:
+    dc = request.query.get("dc")
     if dc and dc != ctx.state.datacenter:
         raise HTTPError("No path to datacenter", status=500)
 
 
-def query_options(request: Request, ctx: AppContext) -> QueryOptions:
+def query_options(request: ApiRequest, ctx: AppContext) -> QueryOptions:
     """Parse the common read options in Consul's order and with its 400 reasons."""
-    params = request.query_params
+    params = request.query
     check_enterprise(request)
     stale = "stale" in params
     consistent = "consistent" in params
@@ -184,11 +180,11 @@ def query_options(request: Request, ctx: AppContext) -> QueryOptions:
     return QueryOptions(index, wait, consistency, cached, token_of(request))
 
 
-def bool_param(request: Request, name: str) -> bool:
+def bool_param(request: ApiRequest, name: str) -> bool:
     """A Consul boolean flag: present and empty is true, else ``strconv.ParseBool``."""
-    if name not in request.query_params:
+    if name not in request.query:
         return False
-    raw = request.query_params.get(name, "")
+    raw = request.query.get(name, "")
     if raw == "":
         return True
     try:
@@ -197,9 +193,9 @@ def bool_param(request: Request, name: str) -> bool:
         raise HTTPError(f"Invalid value for ?{name}") from None
 
 
-def node_meta(request: Request) -> list[tuple[str, str]]:
+def node_meta(request: ApiRequest) -> list[tuple[str, str]]:
     pairs = []
-    for raw in request.query_params.getlist("node-meta"):
+    for raw in request.query.getlist("node-meta"):
         key, _, value = raw.partition(":")
         pairs.append((key, value))
     return pairs
@@ -229,7 +225,7 @@ class Authz:
         return self.enabled and not self.allowed
 
 
-def authorize(request: Request, ctx: AppContext) -> Authz:
+def authorize(request: ApiRequest, ctx: AppContext) -> Authz:
     """Resolve the request's token: unknown tokens get 403 ``ACL not found``."""
     if not ctx.acl_enabled:
         return Authz(False, True)
@@ -258,15 +254,8 @@ def timeout_for(ctx: AppContext, wait: float) -> float:
     return wait + random.uniform(0, wait / JITTER_FRACTION)
 
 
-async def _until_disconnect(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
 async def blocking(
-    request: Request, ctx: AppContext, opts: QueryOptions, run: Callable[[], Result]
+    request: ApiRequest, ctx: AppContext, opts: QueryOptions, run: Callable[[], Result]
 ) -> Result:
     """Answer at once if ``index`` is 0 or behind; else wait for a relevant change.
 
@@ -280,7 +269,7 @@ async def blocking(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_for(ctx, opts.wait)
     notifier = ctx.state.notifier
-    gone = asyncio.ensure_future(_until_disconnect(request))
+    gone = asyncio.ensure_future(request.disconnected()) if request.disconnected else None
     try:
         while True:
             sub = notifier.subscribe(result.watch)
@@ -289,40 +278,14 @@ async def blocking(
                 remaining = deadline - loop.time()
                 if max(result.index, 1) > opts.index or remaining <= 0 or notifier.closed:
                     return result
-                await asyncio.wait(
-                    {sub.fired, gone}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
-                if gone.done():
+                waits: set[asyncio.Future[Any]] = {sub.fired} if gone is None else {sub.fired, gone}
+                await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                if gone is not None and gone.done():
                     return result
             finally:
                 sub.cancel()
     finally:
-        gone.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await gone
-
-
-# --------------------------------------------------------------------------- routing
-
-
-def route(ctx: AppContext, path: str, methods: tuple[str, ...], handler: Handler) -> Any:
-    """A Starlette route that answers like Consul's ``wrap``: OPTIONS, 405, plain errors."""
-    from starlette.routing import Route
-
-    allow = ",".join(("OPTIONS", *methods))
-
-    async def endpoint(request: Request) -> Response:
-        if request.method == "OPTIONS":
-            return text(ctx, 200, "", {"Allow": allow})
-        if request.method not in methods:
-            return text(ctx, 405, f"method {request.method} not allowed", {"Allow": allow})
-        try:
-            return await handler(request, ctx)
-        except HTTPError as exc:
-            return text(ctx, exc.status, exc.reason)
-
-    return Route(path, endpoint, methods=ALL_METHODS)
-
-
-def path_param(request: Request, name: str) -> str:
-    return str(request.path_params.get(name, ""))
+        if gone is not None:
+            gone.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await gone

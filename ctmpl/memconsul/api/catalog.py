@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from ctmpl.devserver.web import (
+from ctmpl.memconsul import queries
+from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
+from ctmpl.memconsul.api.routing import Route, route
+from ctmpl.memconsul.api.web import (
     AppContext,
     HTTPError,
     authorize,
@@ -18,25 +18,22 @@ from ctmpl.devserver.web import (
     json_body,
     meta_headers,
     node_meta,
-    path_param,
     query_options,
-    route,
 )
-from ctmpl.memconsul import queries
 from ctmpl.memconsul.queries import Result
 
 CACHED_ENDPOINTS = ("/v1/health/service/", "/v1/catalog/service/", "/v1/catalog/services")
 
 
 async def read(
-    request: Request,
+    request: ApiRequest,
     ctx: AppContext,
     run: Callable[[], Result],
     filtered_body: Any,
-) -> Response:
+) -> ApiResponse:
     """The shape of every blocking catalog read: options, token, block, answer."""
     opts = query_options(request, ctx)
-    if request.query_params.get("filter"):
+    if request.query.get("filter"):
         raise HTTPError(
             "Failed to create boolean expression evaluator: "
             "filter expressions are not supported by ctmpl-devserver",
@@ -45,28 +42,28 @@ async def read(
     authz = authorize(request, ctx)
     result = await blocking(request, ctx, opts, run)
     headers = meta_headers(result.index, opts.consistency)
-    if opts.cached and request.url.path.startswith(CACHED_ENDPOINTS):
+    if opts.cached and request.path.startswith(CACHED_ENDPOINTS):
         headers["X-Cache"] = "MISS"
     body = filtered_body if authz.filtered else result.body
     return json_body(ctx, body, headers=headers)
 
 
-def _required(request: Request, name: str, reason: str) -> str:
-    value = path_param(request, name)
+def _required(request: ApiRequest, name: str, reason: str) -> str:
+    value = request.path_param(name)
     if not value:
         raise HTTPError(reason)
     return value
 
 
-async def catalog_services(request: Request, ctx: AppContext) -> Response:
+async def catalog_services(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     meta = node_meta(request)
     return await read(request, ctx, lambda: queries.catalog_services(ctx.state, node_meta=meta), {})
 
 
-async def catalog_service(request: Request, ctx: AppContext) -> Response:
+async def catalog_service(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     name = _required(request, "name", "Missing service name")
-    tags = request.query_params.getlist("tag")
-    near = request.query_params.get("near")
+    tags = request.query.getlist("tag")
+    near = request.query.get("near")
     meta = node_meta(request)
     return await read(
         request,
@@ -76,29 +73,29 @@ async def catalog_service(request: Request, ctx: AppContext) -> Response:
     )
 
 
-async def catalog_nodes(request: Request, ctx: AppContext) -> Response:
-    near = request.query_params.get("near")
+async def catalog_nodes(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    near = request.query.get("near")
     meta = node_meta(request)
     return await read(
         request, ctx, lambda: queries.catalog_nodes(ctx.state, near=near, node_meta=meta), []
     )
 
 
-async def catalog_node(request: Request, ctx: AppContext) -> Response:
+async def catalog_node(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     name = _required(request, "name", "Missing node name")
     return await read(request, ctx, lambda: queries.catalog_node(ctx.state, name), None)
 
 
-async def catalog_datacenters(request: Request, ctx: AppContext) -> Response:
+async def catalog_datacenters(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     check_dc(request, ctx)
     return json_body(ctx, [ctx.state.datacenter])
 
 
-async def health_service(request: Request, ctx: AppContext) -> Response:
+async def health_service(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     name = _required(request, "name", "Missing service name")
     passing = bool_param(request, "passing")
-    tags = request.query_params.getlist("tag")
-    near = request.query_params.get("near")
+    tags = request.query.getlist("tag")
+    near = request.query.get("near")
     meta = node_meta(request)
     return await read(
         request,
@@ -110,9 +107,9 @@ async def health_service(request: Request, ctx: AppContext) -> Response:
     )
 
 
-async def health_checks(request: Request, ctx: AppContext) -> Response:
+async def health_checks(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     name = _required(request, "name", "Missing service name")
-    near = request.query_params.get("near")
+    near = request.query.get("near")
     meta = node_meta(request)
     return await read(
         request,
@@ -122,9 +119,9 @@ async def health_checks(request: Request, ctx: AppContext) -> Response:
     )
 
 
-async def health_state(request: Request, ctx: AppContext) -> Response:
+async def health_state(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     state = _required(request, "state", "Missing check state")
-    near = request.query_params.get("near")
+    near = request.query.get("near")
     meta = node_meta(request)
     return await read(
         request,
@@ -134,12 +131,12 @@ async def health_state(request: Request, ctx: AppContext) -> Response:
     )
 
 
-async def health_node(request: Request, ctx: AppContext) -> Response:
+async def health_node(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     name = _required(request, "name", "Missing node name")
     return await read(request, ctx, lambda: queries.health_node(ctx.state, name), [])
 
 
-def catalog_routes(ctx: AppContext) -> list[Any]:
+def catalog_routes(ctx: AppContext) -> list[Route]:
     get = ("GET",)
     return [
         route(ctx, "/v1/catalog/services", get, catalog_services),

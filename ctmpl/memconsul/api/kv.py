@@ -6,10 +6,10 @@ import base64
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from ctmpl.devserver.web import (
+from ctmpl.memconsul import queries
+from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
+from ctmpl.memconsul.api.routing import Route, route
+from ctmpl.memconsul.api.web import (
     AppContext,
     HTTPError,
     authorize,
@@ -19,33 +19,30 @@ from ctmpl.devserver.web import (
     check_enterprise,
     json_body,
     meta_headers,
-    path_param,
     query_options,
-    route,
     text,
 )
-from ctmpl.memconsul import queries
 
 MAX_VALUE_SIZE = 512 * 1024
 
 
-def _uint(request: Request, name: str) -> int | None:
+def _uint(request: ApiRequest, name: str) -> int | None:
     """``strconv.ParseUint`` of an optional parameter; Consul answers 500 on bad input."""
-    if name not in request.query_params:
+    if name not in request.query:
         return None
-    raw = request.query_params.get(name, "")
+    raw = request.query.get(name, "")
     if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**64:
         raise HTTPError(f'strconv.ParseUint: parsing "{raw}": invalid syntax', status=500)
     return int(raw)
 
 
-def _conflicting(request: Request) -> HTTPError:
-    return HTTPError(f"Conflicting flags: {urlencode(list(request.query_params.multi_items()))}")
+def _conflicting(request: ApiRequest) -> HTTPError:
+    return HTTPError(f"Conflicting flags: {urlencode(list(request.query.multi_items()))}")
 
 
-async def kv_get(request: Request, ctx: AppContext) -> Response:
-    key = path_param(request, "key")
-    params = request.query_params
+async def kv_get(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    key = request.path_param("key")
+    params = request.query
     keys = "keys" in params
     recurse = "recurse" in params or keys
     if not key and not recurse:
@@ -78,13 +75,13 @@ async def kv_get(request: Request, ctx: AppContext) -> Response:
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox",
         }
-        return Response(value, status_code=200, headers=raw_headers)
+        return ApiResponse.build(value, headers=raw_headers)
     return json_body(ctx, body, headers=headers)
 
 
-async def kv_put(request: Request, ctx: AppContext) -> Response:
-    key = path_param(request, "key")
-    params = request.query_params
+async def kv_put(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    key = request.path_param("key")
+    params = request.query
     check_enterprise(request)
     check_dc(request, ctx)
     if not key:
@@ -114,9 +111,9 @@ def _too_large(size: int) -> str:
     )
 
 
-async def kv_delete(request: Request, ctx: AppContext) -> Response:
-    key = path_param(request, "key")
-    params = request.query_params
+async def kv_delete(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    key = request.path_param("key")
+    params = request.query
     check_enterprise(request)
     check_dc(request, ctx)
     recurse = "recurse" in params
@@ -130,7 +127,7 @@ async def kv_delete(request: Request, ctx: AppContext) -> Response:
     return json_body(ctx, ctx.state.kv_delete(key, recurse=recurse, cas=cas))
 
 
-async def kv(request: Request, ctx: AppContext) -> Response:
+async def kv(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     if request.method == "GET":
         return await kv_get(request, ctx)
     if request.method == "PUT":
@@ -138,5 +135,5 @@ async def kv(request: Request, ctx: AppContext) -> Response:
     return await kv_delete(request, ctx)
 
 
-def kv_routes(ctx: AppContext) -> list[Any]:
+def kv_routes(ctx: AppContext) -> list[Route]:
     return [route(ctx, "/v1/kv/{key:path}", ("GET", "PUT", "DELETE"), kv)]
