@@ -26,6 +26,7 @@ from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.logs import setup_logging
 from ctmpl.runtime import process as daemon
+from ctmpl.runtime import reaper
 from ctmpl.template.loader import load_template
 
 __all__ = ["FlagError", "build_parser", "config_from_args", "load_config", "main"]
@@ -76,6 +77,15 @@ Options (one or two dashes; -flag=value or -flag value):
   -template-error-fatal[=bool]  set error_fatal of every template
   -command-error-fatal[=bool]   a failing command stops ctmpl (exit 14)
   -watch-templates[=bool]       re-render when a template file changes
+  -exec=<command>               run this program as a supervised child (docs/exec.md)
+  -exec-kill-signal=<sig>       signal that stops the child (default SIGINT)
+  -exec-kill-timeout=<dur>      SIGKILL the child this long after that (default 30s)
+  -exec-reload-signal=<sig>     signal sent on a change; unset restarts the child
+  -exec-splay=<dur>             random delay up to this long before a reload or restart
+  -exec-env-pristine[=bool]     the child gets only CONSUL_HTTP_* and -exec-env-custom
+  -exec-env-custom=<K=V>        add a variable to the child's environment; repeatable
+  -exec-env-allowlist=<glob>    pass only matching variables to the child; repeatable
+  -exec-env-denylist=<glob>     keep matching variables from the child; repeatable
   -kill-signal=<sig>            graceful stop signal; "" = none (default SIGINT)
   -reload-signal=<sig>          configuration reload signal; "" = none (default SIGHUP)
   -pid-file=<path>              write the PID to this file
@@ -93,7 +103,6 @@ Exit codes: 0 ok, 2 -dry -diff found changes, 12 interrupted, 13 bad flags,
 _UNSUPPORTED_FLAGS = (
     ("-vault-", "Vault is not supported: ctmpl reads Consul only"),
     ("-nomad-", "Nomad is not supported: ctmpl reads Consul only"),
-    ("-exec", "exec (supervisor) mode is not supported by ctmpl"),
     ("-dedup", "de-duplication mode is not supported by ctmpl"),
     ("-syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("-log-file", "log files are not supported by ctmpl; it logs to stderr"),
@@ -195,4 +204,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         except FlagError as exc:
             raise ConfigError(str(exc)) from None
 
-    return asyncio.run(daemon.run(config, reload_config=reload_config))
+    def work() -> int:
+        return asyncio.run(daemon.run(config, reload_config=reload_config))
+
+    if reaper.is_init():  # a container's entrypoint: reap orphans, pass signals on
+        return reaper.run_as_init(work)
+    return work()

@@ -17,6 +17,8 @@ from ctmpl.config.model import (
     DEFAULT_MAX_STALE,
     Config,
     ConsulConfig,
+    ExecConfig,
+    ExecEnvConfig,
     RetryConfig,
     SSLConfig,
     TemplateConfig,
@@ -57,8 +59,24 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         config_paths=config_paths,
         err_on_failed_lookup=bool(layer.get("err_on_failed_lookup", False)),
         parse_only=parse_only,
+        exec=_exec(layer.get("exec", {})),
     )
     return config.validate()
+
+
+def _exec(fields: dict[str, Any]) -> ExecConfig:
+    """The top-level ``exec`` block; ``enabled`` follows the command unless it is set."""
+    command = fields.get("command")
+    env: dict[str, Any] = fields.get("env", {})
+    return ExecConfig(
+        enabled=bool(fields.get("enabled", command is not None)),
+        command=command,
+        **{
+            k: fields[k] for k in ("timeout", "splay", "kill_signal", "kill_timeout") if k in fields
+        },
+        reload_signal=fields.get("reload_signal", ""),
+        env=ExecEnvConfig(**env),
+    )
 
 
 def _consul(layer: Layer) -> ConsulConfig:

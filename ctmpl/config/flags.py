@@ -12,7 +12,7 @@ from ctmpl.config.env import auth_fields, put
 from ctmpl.config.model import parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
-from ctmpl.config.types import Bool, Duration, Invalid, ValueType
+from ctmpl.config.types import Bool, Duration, Invalid, StringList, ValueType
 
 
 class FlagError(Exception):
@@ -38,6 +38,8 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     for name, _path, key in schema_flags():
         if isinstance(key.type, Bool):
             _bool_flag(parser, name)
+        elif isinstance(key.type, StringList):
+            _flag(parser, name, action="append")  # repeatable; each use is one item
         else:
             _flag(parser, name)
     for name in _CLI_ONLY_BOOLS:
@@ -80,7 +82,12 @@ def flags_layer(args: argparse.Namespace) -> Layer:
             for auth_path, auth_value in auth_fields(value).items():
                 put(layer, auth_path, auth_value)
             continue
+        if isinstance(key.type, StringList):
+            put(layer, path, tuple(value))
+            continue
         put(layer, path, _read(name, key.type, value))
+        if path == "exec.command":
+            layer["exec"].setdefault("enabled", value.strip() != "")  # as consul-template
         if path.startswith("consul.ssl.") and path != "consul.ssl.verify":
             # consul-template: giving any TLS option switches TLS on.
             layer["consul"]["ssl"].setdefault("enabled", True)
