@@ -18,12 +18,12 @@ from ctmpl import __version__
 from ctmpl.config.build import build_config
 from ctmpl.config.decode import decode
 from ctmpl.config.env import LOCAL_CONFIG, environment_layer
-from ctmpl.config.flags import FlagError, add_flags, flags_layer
+from ctmpl.config.flags import add_flags, flags_layer
 from ctmpl.config.merge import merge
 from ctmpl.config.model import Config
 from ctmpl.config.sources import files_of, parse_text, read_file
-from ctmpl.errors import ConfigError, CtmplError
-from ctmpl.exitcodes import ExitCode
+from ctmpl.errors import ConfigError, CtmplError, FlagError
+from ctmpl.exitcodes import ExitCode, exit_code
 from ctmpl.logs import setup_logging
 from ctmpl.runtime import process as daemon
 from ctmpl.runtime import reaper
@@ -171,7 +171,7 @@ def parse_templates(config: Config) -> int:
             load_template(template, registry)
         except CtmplError as exc:
             sys.stderr.write(f"ctmpl: {exc}\n")
-            return ExitCode.CONFIG_ERROR
+            return exit_code(exc, parse_only=True)
     return ExitCode.OK
 
 
@@ -188,12 +188,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             sys.stdout.write(f"ctmpl v{__version__}\n")
             return ExitCode.OK
         config = config_from_args(args, environ)
-    except FlagError as exc:
-        sys.stderr.write(f"ctmpl: {exc}\n\n{USAGE}")
-        return ExitCode.FLAGS_ERROR
-    except ConfigError as exc:
-        sys.stderr.write(f"ctmpl: {exc}\n")
-        return ExitCode.CONFIG_ERROR
+    except CtmplError as exc:
+        usage = f"\n{USAGE}" if isinstance(exc, FlagError) else ""
+        sys.stderr.write(f"ctmpl: {exc}\n{usage}")
+        return exit_code(exc)
     if config.parse_only:
         return parse_templates(config)
     setup_logging(config.log_level, config.log_format)

@@ -13,11 +13,7 @@ from ctmpl.config.model import parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
 from ctmpl.config.types import Bool, Duration, Invalid, StringList, ValueType
-
-
-class FlagError(Exception):
-    """Bad flags or arguments; consul-template's exit code 13."""
-
+from ctmpl.errors import FlagError
 
 #: Flags that are not a configuration key of their own.
 _CLI_ONLY_BOOLS = ("dry", "diff", "parse-only")

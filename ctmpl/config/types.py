@@ -11,10 +11,11 @@ from typing import Any
 
 from ctmpl.config.model import SIGNALS
 from ctmpl.config.tree import Mapping, Node, Scalar, Sequence, kind
+from ctmpl.errors import ConfigError
 from ctmpl.golang.durations import parse_bool, parse_duration
 
 
-class Invalid(Exception):
+class Invalid(ConfigError):
     """A value does not fit its key; the decoder adds file, line and key path."""
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ctmpl.consul.client import ConsulClient
+from ctmpl.consul.client import ConsulClient, ConsulResponse
 from ctmpl.consul.models import (
     HEALTH_STATES,
     PASSING,
@@ -28,10 +28,20 @@ from ctmpl.errors import ConsulProtocolError, QueryError
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """One answer of a dependency: its data and the index to block on next."""
+    """One answer of a dependency: its data and the index to block on next.
+
+    ``index_error`` says why the answer carried no usable ``X-Consul-Index`` (then ``index``
+    is 0): the data is still good, but there is nothing to block on.
+    """
 
     data: Any
     index: int
+    index_error: str | None = None
+
+    @classmethod
+    def of(cls, data: Any, answer: ConsulResponse) -> Fetched:
+        """``data`` decoded from ``answer``, with the answer's index (or why it has none)."""
+        return cls(data, answer.index, answer.index_error)
 
 
 class Dependency(abc.ABC):
@@ -200,7 +210,7 @@ class HealthServiceQuery(Dependency):
             services = [s for s in services if s.Status in self.filters]
         if not self.near:
             services.sort(key=lambda s: (s.Node, s.ID))
-        return Fetched(services, answer.index)
+        return Fetched.of(services, answer)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -242,7 +252,7 @@ class CatalogServicesQuery(Dependency):
             for name, tags in body.items()
         ]
         snippets.sort(key=lambda s: s.Name)
-        return Fetched(snippets, answer.index)
+        return Fetched.of(snippets, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +295,7 @@ class CatalogNodesQuery(Dependency):
             ) from None
         if not self.near:
             nodes.sort(key=lambda n: (n.Node, n.Address))
-        return Fetched(nodes, answer.index)
+        return Fetched.of(nodes, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +342,7 @@ class CatalogNodeQuery(Dependency):
             node = catalog_node_from_json(answer.body)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ConsulProtocolError(f"{path}: malformed node: {exc}", endpoint=path) from None
-        return Fetched(node, answer.index)
+        return Fetched.of(node, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,11 +414,11 @@ class KVGetQuery(Dependency):
             path, _common_params(self.dc, self.options), index=index, wait=wait
         )
         if answer.body is None:
-            return Fetched(None, answer.index)
+            return Fetched.of(None, answer)
         entries = _expect(path, answer.body, list)
         if not entries:
-            return Fetched(None, answer.index)
-        return Fetched(_decode_value(path, entries[0].get("Value")), answer.index)
+            return Fetched.of(None, answer)
+        return Fetched.of(_decode_value(path, entries[0].get("Value")), answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +450,7 @@ class KVListQuery(Dependency):
         params["recurse"] = ""
         answer = await client.get(path, params, index=index, wait=wait)
         if answer.body is None:
-            return Fetched([], answer.index)
+            return Fetched.of([], answer)
         entries = _expect(path, answer.body, list)
         base = self.prefix
         pairs = []
@@ -465,7 +475,7 @@ class KVListQuery(Dependency):
                     f"{path}: malformed KV entry: {exc}", endpoint=path
                 ) from None
         pairs.sort(key=lambda p: p.Path)
-        return Fetched(pairs, answer.index)
+        return Fetched.of(pairs, answer)
 
 
 def _decode_value(path: str, value: Any) -> str | None:

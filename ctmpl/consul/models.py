@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctmpl.golang import values
+
 # Aggregated-status precedence, as Consul's Go client computes it.
 MAINTENANCE = "maintenance"
 CRITICAL = "critical"
@@ -260,3 +262,8 @@ def catalog_node_from_json(raw: dict[str, Any] | None) -> CatalogNode:
         )
     services.sort(key=lambda s: (s.Service, s.ID))
     return CatalogNode(Node=node_from_json(raw["Node"]), Services=services)
+
+
+# consul-template hands templates *dependency.HealthService and the like; Weights and
+# TaggedAddress are embedded by value.
+values.declare_structs(__name__, "dependency", by_value=(Weights, TaggedAddress))

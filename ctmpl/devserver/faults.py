@@ -221,10 +221,10 @@ def debug_routes(faults: Faults) -> list[Any]:
     """``/_devserver/...``: the fault API over HTTP (only with ``-debug-api``)."""
     from starlette.routing import Route
 
-    from ctmpl.golang import consuljson as gojson
+    from ctmpl.golang.jsonencode import encode_http_body
 
     def answer(body: Any) -> Response:
-        return Response(gojson.encode(body), media_type="application/json")
+        return Response(encode_http_body(body), media_type="application/json")
 
     def number(request: Request, name: str, default: float) -> float:
         raw = request.query_params.get(name)

@@ -21,8 +21,8 @@ from ctmpl.devserver.web import (
     route,
     timeout_for,
 )
-from ctmpl.golang import consuljson as gojson
 from ctmpl.golang.durations import parse_bool, parse_go_duration
+from ctmpl.golang.jsonencode import encode_http_body
 from ctmpl.memconsul import views
 from ctmpl.memconsul.definitions import (
     decode_check_update,
@@ -178,7 +178,7 @@ def _service_with_hash(ctx: AppContext, service_id: str, authz: Authz) -> tuple[
             raise HTTPError(f"unknown service ID: {service_id}", status=404)
         authz.require("service", "read", service.name)
         body = views.agent_service(service, ctx.state.datacenter)
-    digest = hashlib.sha256(gojson.encode(body, pretty=False)).hexdigest()[:16]
+    digest = hashlib.sha256(encode_http_body(body, pretty=False)).hexdigest()[:16]
     body["ContentHash"] = digest
     return digest, body, service.name
 

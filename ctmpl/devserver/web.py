@@ -18,8 +18,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctmpl.golang import consuljson as gojson
 from ctmpl.golang.durations import parse_bool, parse_go_duration
+from ctmpl.golang.jsonencode import encode_http_body
 from ctmpl.memconsul.definitions import BadRequest
 from ctmpl.memconsul.queries import Result
 from ctmpl.memconsul.state import State
@@ -86,7 +86,7 @@ def json_body(
     headers: dict[str, str] | None = None,
 ) -> Response:
     return Response(
-        gojson.encode(body, pretty=ctx.pretty),
+        encode_http_body(body, pretty=ctx.pretty),
         status_code=status,
         headers=base_headers(ctx) | (headers or {}),
         media_type="application/json",

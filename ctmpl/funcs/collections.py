@@ -13,7 +13,8 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str, go_quote, go_type
-from ctmpl.golang.printing import go_str, sorted_dict
+from ctmpl.golang.printing import go_str
+from ctmpl.golang.values import sorted_dict
 from ctmpl.template.registry import Registry
 
 functions = Registry()

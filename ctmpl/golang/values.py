@@ -13,16 +13,32 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ctmpl.consul import models
+#: Dataclasses that stand for structs Go embeds by value rather than by pointer.
+VALUE_STRUCTS: set[type] = set()
 
-#: Dataclasses that consul-template embeds by value rather than by pointer.
-VALUE_STRUCTS: frozenset[type] = frozenset({models.Weights, models.TaggedAddress})
+#: Go package names of the modules whose dataclasses stand for Go structs.
+_PACKAGES: dict[str, str] = {}
 
-#: Go package names of the modules whose dataclasses templates see.
-_PACKAGES = {models.__name__: "dependency"}
+
+def declare_structs(module: str, package: str, *, by_value: Iterable[type] = ()) -> None:
+    """Say that the dataclasses of ``module`` stand for the structs of Go's ``package``.
+
+    The module declares itself (``ctmpl.consul.models`` is consul-template's ``dependency``
+    package), so this package knows nothing of its callers; an instance of such a class
+    exists only once its module ran, so the declaration always comes first. ``by_value``
+    lists the structs Go embeds by value: their kind is ``struct``, the others' ``ptr``.
+    """
+    _PACKAGES[module] = package
+    VALUE_STRUCTS.update(by_value)
+
+
+def is_declared_struct(cls: type) -> bool:
+    """Whether ``cls`` is a dataclass of a module declared with :func:`declare_structs`."""
+    return cls.__module__ in _PACKAGES and dataclasses.is_dataclass(cls)
+
 
 # Kinds, named as Go's reflect.Kind prints them.
 INVALID = "invalid"
@@ -183,11 +199,18 @@ def map_zero(mapping: Mapping[Any, Any]) -> Any:
     return "" if isinstance(mapping, StrMap) else None
 
 
-_KIND_ORDER = {INVALID: 0, BOOL: 1, INT: 2, FLOAT: 3, COMPLEX: 4, STRING: 5}
+# How fmtsort orders keys of different kinds in one map (only an ``interface{}``-keyed map,
+# such as parseYAML's, mixes them): nil first, then by the address of the Go type, which
+# in consul-template 0.42.1 puts strings before ints before float64s before bools.
+_KIND_ORDER = {INVALID: 0, STRING: 1, INT: 2, FLOAT: 3, BOOL: 4, COMPLEX: 5}
 
 
 def sort_key(key: Any) -> tuple[int, Any]:
-    """Go's ``fmtsort`` order for map keys: numbers numerically, strings by bytes."""
+    """Go's ``fmtsort`` order for map keys: numbers numerically, strings by bytes.
+
+    The one map-key order of the package: ``fmt`` printing, ``range`` in both template
+    syntaxes and every function that returns a map all visit keys in this order.
+    """
     k = kind(key)
     if k == FLOAT and key != key:
         return (_KIND_ORDER[FLOAT], float("-inf"))
@@ -205,3 +228,8 @@ def sorted_items(mapping: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     except TypeError:
         keys = list(mapping.keys())
     return [(k, mapping[k]) for k in keys]
+
+
+def sorted_dict(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A copy of ``mapping`` whose iteration order is Go's ``range`` order (sorted keys)."""
+    return dict(sorted_items(mapping))

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from ctmpl.errors import CtmplError
-from ctmpl.golang.printing import format_float
+from ctmpl.errors import GoError
+from ctmpl.golang.floats import format_float
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -45,11 +45,11 @@ _BASE60_RE = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?\Z")
 
 
-class YAMLEncodeError(CtmplError):
+class YAMLEncodeError(GoError):
     """A value has no YAML form (a function, an unknown object...)."""
 
 
-class YAMLDecodeError(CtmplError):
+class YAMLDecodeError(GoError):
     """The text is not YAML."""
 
 

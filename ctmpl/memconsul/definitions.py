@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctmpl.golang import consuljson as gojson
-from ctmpl.golang.consuljson import (
+from ctmpl.errors import RequestRejected
+from ctmpl.golang import jsondecode as gojson
+from ctmpl.golang.jsondecode import (
     ANY,
     BOOL,
     DURATION,
@@ -31,7 +32,7 @@ DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_OUTPUT_MAX = 4096
 
 
-class BadRequest(Exception):
+class BadRequest(RequestRejected):
     """A request Consul answers with a plain-text error; ``status`` defaults to 400."""
 
     def __init__(self, reason: str, status: int = 400) -> None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from ctmpl.config.model import Config
 from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
 from ctmpl.errors import ConfigError, CtmplError
-from ctmpl.exitcodes import ExitCode
+from ctmpl.exitcodes import ExitCode, exit_code
 from ctmpl.runtime.exec_mode import ExecMode
 from ctmpl.runtime.runner import ConfigLoader, Runner
 
@@ -133,12 +133,9 @@ async def run(
     """
     try:
         runner = Runner(config, client_factory, reload_config=reload_config)
-    except ConfigError as exc:
-        log.error("%s", exc)
-        return ExitCode.CONFIG_ERROR
     except CtmplError as exc:
         log.error("%s", exc)
-        return ExitCode.RUNNER_ERROR
+        return exit_code(exc)
     loop = asyncio.get_running_loop()
     handled: list[int] = []
 
@@ -167,7 +164,7 @@ async def run(
                         await exec_mode.close()
     except CtmplError as exc:
         log.error("%s", exc)
-        return ExitCode.CONFIG_ERROR if isinstance(exc, ConfigError) else ExitCode.RUNNER_ERROR
+        return exit_code(exc)
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)

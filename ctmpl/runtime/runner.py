@@ -176,12 +176,10 @@ class Runner:
         return self._ready
 
     def health(self) -> tuple[bool, str]:
-        """For /healthz: ready, and Consul not unreachable for longer than allowed."""
-        if self.watcher.failing:
-            last = self.watcher.last_contact
-            since = None if last is None else time.time() - last
-            if since is None or since > self.config.unhealthy_after:
-                return False, f"Consul unreachable: {next(iter(self.watcher.failing.values()))}"
+        """For /healthz: ready, no watch stalled, Consul not unreachable for too long."""
+        problem = self.watcher.health.problem(self.config.unhealthy_after)
+        if problem is not None:
+            return False, problem
         if not self._ready:
             return False, "waiting for the first render of every template"
         return True, "ok"

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ctmpl.errors import TemplateError
 from ctmpl.golang import fmt, values
 from ctmpl.golang.quoting import quote
 from ctmpl.template.gotemplate import builtins
@@ -57,7 +58,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-class ExecError(Exception):
+class ExecError(TemplateError):
     """An execution error; ``str()`` is Go's full message."""
 
     def __init__(

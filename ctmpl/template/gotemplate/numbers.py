@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ctmpl.errors import GoError
 from ctmpl.golang.quoting import UnquoteError, unquote_char
 from ctmpl.golang.quoting import quote as _go_quote
 from ctmpl.template.gotemplate.nodes import NumberNode
@@ -30,7 +31,7 @@ _HEX_FLOAT_RE = re.compile(
 )
 
 
-class NumberSyntaxError(ValueError):
+class NumberSyntaxError(GoError, ValueError):
     """The literal is not a number Go accepts; the message is Go's."""
 
 

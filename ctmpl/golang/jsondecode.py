@@ -1,11 +1,11 @@
-"""JSON the way Consul's Go code reads and writes it.
+"""JSON read the way Go's ``encoding/json`` decodes it into typed structs.
 
-Decoding follows ``encoding/json`` with ``DisallowUnknownFields``, which Consul uses for
-request bodies: object keys match struct fields exactly or else case-insensitively, an
-unknown key or a value of the wrong type is an error, the first error in document order
-wins, and its message is Go's (``json: unknown field "adress"``). Encoding is what a
-``-dev`` agent sends: ``json.MarshalIndent`` with four spaces, HTML-safe escaping and a
-trailing newline.
+Decoding follows ``Decoder.Decode`` with ``DisallowUnknownFields``, which Consul uses for
+request bodies (the dev server decodes its registrations with it): object keys match struct
+fields exactly or else case-insensitively, an unknown key or a value of the wrong type is an
+error, the first error in document order wins, and its message is Go's
+(``json: unknown field "adress"``). The Go types are described with :class:`GoType`.
+Encoding lives in :mod:`ctmpl.golang.jsonencode`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctmpl.errors import GoError
 from ctmpl.golang.durations import parse_go_duration_ns
 
 
-class DecodeError(Exception):
+class DecodeError(GoError):
     """A body Go's decoder would reject; ``str()`` is Go's error text."""
 
 
@@ -325,19 +326,3 @@ def _quote_char(ch: str) -> str:
         return "'\"'"
     quoted = json.dumps(ch, ensure_ascii=False)[1:-1]
     return f"'{quoted}'"
-
-
-# --------------------------------------------------------------------------- encoding
-
-_HTML_SAFE = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
-
-
-def encode(value: Any, *, pretty: bool = True) -> bytes:
-    """Serialise like Go's ``json.MarshalIndent(v, "", "    ")`` plus a newline."""
-    if pretty:
-        text = json.dumps(value, indent=4, ensure_ascii=False)
-    else:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return (text.translate(_HTML_SAFE) + "\n").encode("utf-8")
