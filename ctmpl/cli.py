@@ -26,6 +26,7 @@ from ctmpl.errors import ConfigError, CtmplError, FlagError
 from ctmpl.exitcodes import ExitCode, exit_code
 from ctmpl.logs import setup_logging
 from ctmpl.runtime import process as daemon
+from ctmpl.runtime import reaper
 from ctmpl.template.loader import load_template
 
 __all__ = ["FlagError", "config_from_args", "load_config", "main", "parse_args", "usage"]
@@ -108,4 +109,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         except FlagError as exc:
             raise ConfigError(str(exc)) from None
 
-    return asyncio.run(daemon.run(config, reload_config=reload_config))
+    def work() -> int:
+        return asyncio.run(daemon.run(config, reload_config=reload_config))
+
+    if reaper.is_init():  # a container's entrypoint: reap orphans, pass signals on
+        return reaper.run_as_init(work)
+    return work()

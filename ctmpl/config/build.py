@@ -15,6 +15,8 @@ from ctmpl.config.decode import ORIGIN, Layer, Origin
 from ctmpl.config.model import (
     Config,
     ConsulConfig,
+    ExecConfig,
+    ExecEnvConfig,
     RetryConfig,
     SSLConfig,
     TemplateConfig,
@@ -76,8 +78,21 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         status_addr=layer.get("status_addr") or None,
         config_paths=config_paths,
         **given(layer, _CONFIG_FIELDS),
+        exec=_exec(layer.get("exec", {})),
     )
     return config.validate()
+
+
+def _exec(fields: dict[str, Any]) -> ExecConfig:
+    """The top-level ``exec`` block; ``enabled`` follows the command unless it is set."""
+    command = fields.get("command")
+    env: dict[str, Any] = fields.get("env", {})
+    return ExecConfig(
+        enabled=bool(fields.get("enabled", command is not None)),
+        command=command,
+        **given(fields, ("timeout", "splay", "kill_signal", "kill_timeout", "reload_signal")),
+        env=ExecEnvConfig(**env),
+    )
 
 
 def _consul(layer: Layer) -> ConsulConfig:

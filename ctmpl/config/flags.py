@@ -26,7 +26,7 @@ from ctmpl.config.goflags import (
 from ctmpl.config.model import TemplateConfig, WaitConfig, parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
-from ctmpl.config.types import Bool, Duration, Integer, Invalid, ValueType
+from ctmpl.config.types import Bool, Duration, Integer, Invalid, StringList, ValueType
 from ctmpl.errors import ConfigError, FlagError
 from ctmpl.golang.durations import parse_go_duration
 
@@ -120,7 +120,6 @@ def schema_flags() -> list[tuple[str, str, Key]]:
 _UNSUPPORTED_FLAGS = (
     ("vault-", "Vault is not supported: ctmpl reads Consul only"),
     ("nomad-", "Nomad is not supported: ctmpl reads Consul only"),
-    ("exec", "exec (supervisor) mode is not supported by ctmpl"),
     ("dedup", "de-duplication mode is not supported by ctmpl"),
     ("syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("log-file", "log files are not supported by ctmpl; it logs to stderr"),
@@ -138,7 +137,12 @@ def _refused(name: str) -> str | None:
 def flag_set() -> FlagSet:
     """Every flag ctmpl accepts."""
     flags = [
-        Flag(name, _converter(path, key), isinstance(key.type, Bool))
+        Flag(
+            name,
+            _converter(path, key),
+            isinstance(key.type, Bool),
+            repeated=isinstance(key.type, StringList),  # each use is one item
+        )
         for name, path, key in schema_flags()
     ]
     for cli in CLI_FLAGS:
@@ -162,6 +166,8 @@ def parse_flags(argv: Sequence[str]) -> Parsed:
 def _converter(path: str, key: Key) -> Callable[[str], Any]:
     if path == "consul.auth.username":
         return _auth
+    if isinstance(key.type, StringList):
+        return str
     return lambda text: _value(key.type, text)
 
 
@@ -228,14 +234,20 @@ def flags_layer(parsed: Parsed) -> Layer:
         put(layer, "consul.retry.backoff", values["retry"])
     if "wait" in values:
         layer["wait"] = values["wait"]
-    for name, path, _key in schema_flags():
+    for name, path, key in schema_flags():
         if name not in values:
             continue
         if path == "consul.auth.username":
             for auth_path, auth_value in values[name].items():
                 put(layer, auth_path, auth_value)
             continue
+        if isinstance(key.type, StringList):
+            put(layer, path, tuple(values[name]))
+            continue
         put(layer, path, values[name])
+        if path == "exec.command":
+            # consul-template: a non-empty -exec switches exec mode on.
+            layer["exec"].setdefault("enabled", values[name].strip() != "")
         if path.startswith("consul.ssl.") and path != "consul.ssl.verify":
             # consul-template: giving any TLS option switches TLS on.
             layer["consul"]["ssl"].setdefault("enabled", True)

@@ -167,6 +167,42 @@ class TemplateConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecEnvConfig:
+    """The exec child's environment (consul-template's ``exec { env {...} }``)."""
+
+    #: Start from an empty environment instead of ctmpl's own.
+    pristine: bool = False
+    #: ``NAME=value`` entries added last (they win over inherited ones).
+    custom: tuple[str, ...] = ()
+    #: Glob patterns: when given, only matching inherited variables are kept.
+    allowlist: tuple[str, ...] = ()
+    #: Glob patterns of inherited variables to drop; wins over ``allowlist``.
+    denylist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExecConfig:
+    """Exec (supervisor) mode: one child process started after the first complete render."""
+
+    enabled: bool = False
+    command: str | tuple[str, ...] | None = None
+    #: Accepted as consul-template does; the supervised child runs without a time limit.
+    timeout: float = 0.0
+    #: Random delay, up to this long, before a reload signal or a restart.
+    splay: float = 0.0
+    #: Signal that stops the child ("" = SIGKILL at once); SIGKILL follows after kill_timeout.
+    kill_signal: str = "SIGINT"
+    kill_timeout: float = 30.0
+    #: Signal sent on a change; "" restarts the child instead.
+    reload_signal: str = ""
+    env: ExecEnvConfig = ExecEnvConfig()
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.command is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     consul: ConsulConfig = ConsulConfig()
     templates: tuple[TemplateConfig, ...] = ()
@@ -197,6 +233,8 @@ class Config:
     err_on_failed_lookup: bool = False
     #: ``-parse-only``: load and parse every template, then exit.
     parse_only: bool = False
+    #: Exec (supervisor) mode; inactive unless a command is given.
+    exec: ExecConfig = ExecConfig()
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

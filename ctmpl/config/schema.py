@@ -608,6 +608,110 @@ TEMPLATE = Block(
     repeated=True,
 )
 
+
+def _env_list(name: str, doc: str, example: str, flag: str = "", **kwargs: Any) -> Key:
+    return Key(name, StringList(), doc, example, flag, **kwargs)
+
+
+EXEC = Block(
+    "exec",
+    "Exec (supervisor) mode: run one program as ctmpl's child, started once every template "
+    "has rendered, reloaded or restarted on changes (docs/exec.md). Giving a command "
+    "switches `enabled` on.",
+    (
+        Key("enabled", Bool(), "Run the command.", "false"),
+        Key(
+            "command",
+            Command(),
+            "The program: a string (one word runs directly, anything else through "
+            "`sh -c`) or an argv list.",
+            '["nginx", "-g", "daemon off;"]',
+            "-exec",
+        ),
+        Key(
+            "timeout",
+            Duration(),
+            "Accepted for consul-template files; the supervised child has no time limit.",
+            '"0s"',
+        ),
+        Key(
+            "splay",
+            Duration(),
+            "Wait a random time up to this long before a reload signal or a restart.",
+            '"5s"',
+            "-exec-splay",
+        ),
+        Key(
+            "kill_signal",
+            Signal(catchable=False),
+            "Signal that stops the child (to its process group).",
+            '"SIGQUIT"',
+            "-exec-kill-signal",
+        ),
+        Key(
+            "kill_timeout",
+            Duration(),
+            "Time the child has to exit after the stop signal before SIGKILL.",
+            '"15s"',
+            "-exec-kill-timeout",
+        ),
+        Key(
+            "reload_signal",
+            Signal(catchable=False),
+            'Signal sent to the child when a template changed; unset or `""` restarts it.',
+            '"SIGHUP"',
+            "-exec-reload-signal",
+        ),
+        Block(
+            "env",
+            "The child's environment: ctmpl's own, filtered, plus `CONSUL_HTTP_*` and `custom`.",
+            (
+                Key(
+                    "pristine",
+                    Bool(),
+                    "Start from an empty environment (only `CONSUL_HTTP_*` and `custom`).",
+                    "true",
+                    "-exec-env-pristine",
+                ),
+                _env_list(
+                    "custom",
+                    "`NAME=value` entries added last; repeatable flag.",
+                    '["PORT=8080"]',
+                    "-exec-env-custom",
+                ),
+                _env_list(
+                    "allowlist",
+                    "Keep only inherited variables matching these globs; repeatable flag.",
+                    '["PATH", "NGINX_*"]',
+                    "-exec-env-allowlist",
+                ),
+                _env_list(
+                    "denylist",
+                    "Drop inherited variables matching these globs (wins over the allowlist); "
+                    "repeatable flag.",
+                    '["*_TOKEN"]',
+                    "-exec-env-denylist",
+                ),
+                _env_list(
+                    "whitelist",
+                    "Legacy spelling of `allowlist`.",
+                    '["PATH"]',
+                    alias_of="allowlist",
+                    field="exec.env.allowlist",
+                ),
+                _env_list(
+                    "blacklist",
+                    "Legacy spelling of `denylist`.",
+                    '["*_TOKEN"]',
+                    alias_of="denylist",
+                    field="exec.env.denylist",
+                ),
+            ),
+        ),
+    ),
+    auto_enable=("command",),
+)
+
 ROOT = Block(
     "",
     "Top level.",
@@ -754,12 +858,7 @@ ROOT = Block(
             "de-duplication mode is not supported by ctmpl",
             _enabled_false,
         ),
-        Refused(
-            "exec",
-            "exec (supervisor) mode is not supported by ctmpl; run the program under "
-            "systemd and give the template a command",
-            _enabled_false,
-        ),
+        EXEC,
         Refused(
             "syslog",
             "syslog is not supported by ctmpl; it logs to stderr (journald keeps it)",

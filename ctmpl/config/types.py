@@ -222,6 +222,9 @@ class Command(ValueType):
         # consul-template: an empty command means "no command".
         return node.value if node.value.strip() else None
 
+    def from_text(self, text: str) -> Any:
+        return self.from_node(Scalar(text))
+
 
 class StringList(ValueType):
     """A list of strings; a single string is split on commas (as consul-template does)."""

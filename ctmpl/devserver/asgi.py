@@ -19,7 +19,7 @@ log = logging.getLogger("ctmpl.devserver")
 INTERNAL_ERROR = ApiResponse.build(b"Internal Server Error", status=500, media_type="text/plain")
 
 
-class ClientGone(Exception):
+class _ClientGone(Exception):
     """The client disconnected before its request body was complete."""
 
 
@@ -31,7 +31,7 @@ def api_request(scope: Scope, receive: Receive) -> ApiRequest:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise ClientGone
+                raise _ClientGone
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -80,7 +80,7 @@ def asgi_app(handler: Handler) -> ASGIApp:
             return
         try:
             response = await handler(api_request(scope, receive))
-        except ClientGone:
+        except _ClientGone:
             return
         except Exception:
             await send_response(send, INTERNAL_ERROR)

@@ -13,6 +13,7 @@ from ctmpl.config.model import Config
 from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
 from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode, exit_code
+from ctmpl.runtime.exec_mode import ExecMode
 from ctmpl.runtime.runner import ConfigLoader, Runner
 
 log = logging.getLogger("ctmpl")
@@ -129,6 +130,7 @@ async def run(
 
     SIGTERM stops gracefully (exit 0); the kill signal (SIGINT by default) exits 12 as
     consul-template does; the reload signal (SIGHUP) re-reads configuration and templates.
+    In exec mode the child decides the exit code (see :mod:`ctmpl.runtime.exec_mode`).
     """
     try:
         runner = Runner(config, client_factory, reload_config=reload_config)
@@ -143,7 +145,11 @@ async def run(
             loop.add_signal_handler(signum, callback)
             handled.append(signum)
 
+    exec_mode = ExecMode.for_config(config, runner, os.environ)
     try:
+        if exec_mode is not None:
+            reload = signal_number(config.reload_signal)
+            exec_mode.listen(on, signal_number(config.kill_signal), reload)
         on(signal_number(config.kill_signal), lambda: runner.stop(ExitCode.INTERRUPT))
         on(signal.SIGTERM, lambda: runner.stop(ExitCode.OK))
         on(signal.SIGINT, lambda: runner.stop(ExitCode.INTERRUPT))
@@ -151,7 +157,12 @@ async def run(
             on(signal_number(config.reload_signal), runner.request_reload)
         with pid_file(config.pid_file):
             async with watching_templates(runner):
-                return await runner.run()
+                try:
+                    code = await runner.run()
+                    return code if exec_mode is None else await exec_mode.finish(code)
+                finally:
+                    if exec_mode is not None:
+                        await exec_mode.close()
     except CtmplError as exc:
         log.error("%s", exc)
         return exit_code(exc)

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -46,6 +46,8 @@ GATHER_MAX = 0.2
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
+#: Called after every pass, once its commands ran (exec mode starts or reloads its child).
+PassHook = Callable[["PassOutcome"], Awaitable[None]]
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Runner:
         #: Dependencies an incomplete template misses that have not answered yet.
         self._awaiting: set[Dependency] = set()
         self.passes = 0
+        self.after_pass: PassHook | None = None
         self.templates = [self._load(t) for t in config.templates]
         self.client = client_factory(config, self.metrics.consul_request)
         self.store, self.watcher = self._watching(config, self.client)
@@ -211,6 +214,8 @@ class Runner:
                 self._reload_requested = False
                 await self._reload()
             outcome = await self._pass()
+            if self.after_pass is not None:
+                await self.after_pass(outcome)
             changed_any = changed_any or outcome.would_change
             if self._fatal is not None:
                 raise self._fatal

@@ -144,7 +144,6 @@ def test_consul_template_flags() -> None:
         ("-consul-ssl=perhaps", 'invalid boolean value "perhaps" for -consul-ssl'),
         ("-consul-transport-max-idle-conns-per-host=-1", "must be at least 0"),
         ("-vault-addr=https://v", "-vault-addr (Vault is not supported"),
-        ("-exec=/bin/app", "-exec (exec (supervisor) mode is not supported"),
         ("-dedup", "not defined: -dedup (de-duplication mode is not supported"),
     ],
 )

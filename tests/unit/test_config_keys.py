@@ -103,6 +103,19 @@ VALUES: dict[str, Any] = {
     "watch_templates": True,
     "status_addr": "127.0.0.1:9111",
     "unhealthy_after": "1m",
+    "exec.enabled": False,
+    "exec.command": "nginx -g 'daemon off;'",
+    "exec.timeout": "5s",
+    "exec.splay": "5s",
+    "exec.kill_signal": "SIGQUIT",
+    "exec.kill_timeout": "15s",
+    "exec.reload_signal": "SIGHUP",
+    "exec.env.pristine": True,
+    "exec.env.custom": ["PORT=8080"],
+    "exec.env.allowlist": ["PATH"],
+    "exec.env.denylist": ["*_TOKEN"],
+    "exec.env.whitelist": ["PATH"],
+    "exec.env.blacklist": ["*_TOKEN"],
 }
 
 #: Keys that need a partner to mean anything.
@@ -111,6 +124,8 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "template.exec.enabled": {"template.command": "true"},
     "template.wait.max": {"template.wait.min": "1s"},
     "wait.max": {"wait.min": "1s"},
+    # A command switches exec mode on unless enabled says otherwise.
+    "exec.enabled": {"exec.command": "nginx"},
 }
 
 _NEST_BASE = ("template.source", "template.destination")
