@@ -17,6 +17,7 @@ from ctmpl.devserver.checks import CheckRunner
 from ctmpl.devserver.faults import Faults
 from ctmpl.devserver.server import TLSFiles, bind, build_server, run
 from ctmpl.errors import CtmplError
+from ctmpl.golang.durations import parse_go_duration
 from ctmpl.memconsul.datafile import load_data_file
 from ctmpl.memconsul.state import State
 
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     flag("dc", metavar="NAME", help="datacenter name (default: the data file's, else dc1)")
     flag("acl-token", metavar="TOKEN", help="turn ACLs on; only this token may read or write")
     flag("log-level", default="info", choices=sorted(LOG_LEVELS), help="log verbosity")
+    flag(
+        "session-ttl-min",
+        default="10s",
+        metavar="DURATION",
+        help="shortest session TTL accepted (Consul's session_ttl_min; default 10s)",
+    )
     flag("debug-api", action="store_true", help="serve the fault-injection API /_devserver/")
     flag("tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
     flag("tls-key", metavar="FILE", help="the certificate's key (if not in -tls-cert)")
@@ -67,7 +74,11 @@ def _split_addr(addr: str) -> tuple[str, int]:
 
 async def _serve(args: argparse.Namespace) -> int:
     host, port = _split_addr(args.addr)
-    state = State(args.node, args.dc)
+    try:
+        ttl_min = parse_go_duration(args.session_ttl_min)
+    except ValueError as exc:
+        raise CtmplError(f"-session-ttl-min: {exc}") from None
+    state = State(args.node, args.dc, session_ttl_min=ttl_min)
     if args.data:
         state.load(load_data_file(args.data))
     faults = Faults(state)

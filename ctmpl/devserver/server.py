@@ -27,6 +27,7 @@ from ctmpl.devserver.checks import CheckRunner, CheckSettings
 from ctmpl.devserver.faults import ConnectionHooks, Faults
 from ctmpl.memconsul.datafile import DataSet, load_data_file
 from ctmpl.memconsul.definitions import service_definition_from_dict
+from ctmpl.memconsul.sessions import SESSION_TTL_MIN
 from ctmpl.memconsul.state import State
 
 log = logging.getLogger("ctmpl.devserver")
@@ -195,13 +196,19 @@ class DevServer:
         output_sync_interval: float = 300.0,
         log_level: str = "warning",
         tls: TLSFiles | None = None,
+        session_ttl_min: float = SESSION_TTL_MIN,
     ) -> None:
         dataset = None
         if data is not None:
             dataset = data if isinstance(data, DataSet) else load_data_file(data)
         if node is None and (dataset is None or dataset.node is None):
             node = "devserver"  # not the host name: tests want stable names
-        self.state = State(node, datacenter, output_sync_interval=output_sync_interval)
+        self.state = State(
+            node,
+            datacenter,
+            output_sync_interval=output_sync_interval,
+            session_ttl_min=session_ttl_min,
+        )
         if dataset is not None:
             self.state.load(dataset)
         self.faults = Faults(self.state)

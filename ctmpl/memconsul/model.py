@@ -146,3 +146,21 @@ class KVEntry:
     modify_index: int = 0
     lock_index: int = 0
     session: str = ""
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """A session (``/v1/session/*``): who holds locks, and what invalidates it."""
+
+    id: str
+    name: str = ""
+    node: str = ""
+    lock_delay: float = 15.0
+    behavior: str = "release"
+    ttl: str = ""
+    node_checks: list[str] = field(default_factory=list)
+    #: (check ID, namespace) pairs.
+    service_checks: list[tuple[str, str]] = field(default_factory=list)
+    create_index: int = 0
+    modify_index: int = 0
+    ttl_seconds: float = 0.0

@@ -264,3 +264,15 @@ def kv_keys(state: State, prefix: str, separator: str = "") -> Result:
 
 def _by_key(entry: Any) -> str:
     return str(entry.key)
+
+
+def sessions(state: State, *, session_id: str | None = None, node: str | None = None) -> Result:
+    """``/v1/session/info/:id``, ``/node/:node`` and ``/list``: the sessions table's index."""
+    with state.lock:
+        chosen = [
+            s
+            for s in sorted(state.sessions.values(), key=lambda s: s.id)
+            if (session_id is None or s.id == session_id) and (node is None or s.node == node)
+        ]
+        body = [views.session(s) for s in chosen]
+        return Result(state.tables["sessions"], body, Watch.of("sessions"))

@@ -31,8 +31,9 @@ from ctmpl.memconsul.model import (
     ServiceRecord,
 )
 from ctmpl.memconsul.notify import Notifier
+from ctmpl.memconsul.sessions import SESSION_TTL_MIN, SessionStore
 
-TABLES = ("nodes", "services", "checks", "kvs", "tombstones")
+TABLES = ("nodes", "services", "checks", "kvs", "tombstones", "sessions")
 
 
 @dataclass
@@ -60,7 +61,7 @@ class _Txn:
         self.topics.add(f"service:{name}")
 
 
-class State:
+class State(SessionStore):
     """In-memory single-node Consul state. See the module docstring for the index rules."""
 
     def __init__(
@@ -72,8 +73,10 @@ class State:
         consul_service: bool = True,
         output_sync_interval: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        session_ttl_min: float = SESSION_TTL_MIN,
     ) -> None:
         self.lock = threading.RLock()
+        self.session_ttl_min = session_ttl_min
         self.notifier = Notifier()
         self.clock = clock
         self.address = address
@@ -101,6 +104,7 @@ class State:
         self.tables: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.service_index: dict[str, int] = {}
         self.extinction = 0
+        self._clear_sessions()
 
     @property
     def index(self) -> int:
@@ -122,6 +126,8 @@ class State:
         with self.lock:
             tx = _Txn(self)
             yield tx
+            if self.sessions and tx.topics & {"checks", "nodes"}:
+                self._enforce_session_checks(tx)
             listeners = list(self._listeners) if tx.checks_changed else []
         if tx.topics or tx.kv_keys:
             self.notifier.publish(tx.topics, tx.kv_keys)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ctmpl.memconsul.model import CheckRecord, KVEntry, NodeRecord, ServiceRecord
+from ctmpl.memconsul.model import CheckRecord, KVEntry, NodeRecord, ServiceRecord, SessionRecord
 
 
 def node(rec: NodeRecord) -> dict[str, Any]:
@@ -157,3 +157,23 @@ def kv_entry(entry: KVEntry) -> dict[str, Any]:
     out["CreateIndex"] = entry.create_index
     out["ModifyIndex"] = entry.modify_index
     return out
+
+
+def session(rec: SessionRecord) -> dict[str, Any]:
+    """A session as ``/v1/session/info`` shows it (``structs.Session``'s field order)."""
+    return {
+        "ID": rec.id,
+        "Name": rec.name,
+        "Node": rec.node,
+        "LockDelay": round(rec.lock_delay * 1e9),
+        "Behavior": rec.behavior,
+        "TTL": rec.ttl,
+        "NodeChecks": list(rec.node_checks) if rec.node_checks else None,
+        "ServiceChecks": (
+            [{"ID": c, "Namespace": ns} for c, ns in rec.service_checks]
+            if rec.service_checks
+            else None
+        ),
+        "CreateIndex": rec.create_index,
+        "ModifyIndex": rec.modify_index,
+    }

@@ -13,6 +13,7 @@ from ctmpl.memconsul.api.catalog import catalog_routes
 from ctmpl.memconsul.api.kv import kv_routes
 from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse, Handler
 from ctmpl.memconsul.api.routing import Router
+from ctmpl.memconsul.api.session import session_routes
 from ctmpl.memconsul.api.status import status_routes
 from ctmpl.memconsul.api.web import AppContext, text
 from ctmpl.memconsul.state import State
@@ -35,5 +36,11 @@ def create_handler(state: State, *, acl_token: str | None = None, pretty: bool =
     ``pretty`` answers with indented JSON, as a ``consul agent -dev`` does.
     """
     ctx = AppContext(state=state, acl_token=acl_token or None, pretty=pretty)
-    routes = agent_routes(ctx) + catalog_routes(ctx) + kv_routes(ctx) + status_routes(ctx)
+    routes = (
+        agent_routes(ctx)
+        + catalog_routes(ctx)
+        + kv_routes(ctx)
+        + session_routes(ctx)
+        + status_routes(ctx)
+    )
     return Router(routes, _not_found(ctx))

@@ -1,4 +1,5 @@
-"""``/v1/kv/:key``: GET (recurse, keys, separator, raw), PUT (flags, cas), DELETE."""
+"""``/v1/kv/:key``: GET (recurse, keys, separator, raw), PUT (flags, cas, acquire,
+release), DELETE."""
 
 from __future__ import annotations
 
@@ -98,9 +99,12 @@ async def kv_put(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     if len(value) > MAX_VALUE_SIZE:
         raise HTTPError(_too_large(len(value)), status=413)
     authz.require("key", "write", key)
-    for name in ("acquire", "release"):
-        if name in params:
-            raise HTTPError(f'invalid session "{params.get(name, "")}"', status=500)
+    if "acquire" in params:
+        session = params.get("acquire", "")
+        return json_body(ctx, ctx.state.kv_acquire(key, value, session, flags=flags))
+    if "release" in params:
+        session = params.get("release", "")
+        return json_body(ctx, ctx.state.kv_release(key, value, session, flags=flags))
     return json_body(ctx, ctx.state.kv_put(key, value, flags=flags, cas=cas))
 
 
