@@ -15,6 +15,7 @@ from ctmpl.config.decode import ORIGIN, Layer, Origin
 from ctmpl.config.model import (
     Config,
     ConsulConfig,
+    DedupConfig,
     ExecConfig,
     ExecEnvConfig,
     RetryConfig,
@@ -79,8 +80,17 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         config_paths=config_paths,
         **given(layer, _CONFIG_FIELDS),
         exec=_exec(layer.get("exec", {})),
+        deduplicate=_dedup(layer.get("deduplicate", {})),
     )
     return config.validate()
+
+
+def _dedup(fields: dict[str, Any]) -> DedupConfig:
+    """The ``deduplicate`` block; as in consul-template, setting any key switches it on."""
+    return DedupConfig(
+        enabled=bool(fields.get("enabled", bool(fields))),
+        **given(fields, ("prefix", "max_stale", "ttl", "block_query_wait")),
+    )
 
 
 def _exec(fields: dict[str, Any]) -> ExecConfig:

@@ -203,6 +203,21 @@ class ExecConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """De-duplication: one instance per template reads Consul, shares the data (docs/fleet.md)."""
+
+    enabled: bool = False
+    #: KV prefix of the lock-and-data keys (consul-template's default).
+    prefix: str = "consul-template/dedup/"
+    #: How stale a follower's read of the shared data may be.
+    max_stale: float = 2.0
+    #: TTL of the session holding the locks; a crashed leader is replaced after 1-2 TTLs.
+    ttl: float = 15.0
+    #: Wait of the blocking query followers hold on the shared data.
+    block_query_wait: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     consul: ConsulConfig = ConsulConfig()
     templates: tuple[TemplateConfig, ...] = ()
@@ -235,6 +250,8 @@ class Config:
     parse_only: bool = False
     #: Exec (supervisor) mode; inactive unless a command is given.
     exec: ExecConfig = ExecConfig()
+    #: De-duplication mode (``-dedup``); a fleet elects one reader per template.
+    deduplicate: DedupConfig = DedupConfig()
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

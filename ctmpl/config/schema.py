@@ -613,6 +613,36 @@ def _env_list(name: str, doc: str, example: str, flag: str = "", **kwargs: Any) 
     return Key(name, StringList(), doc, example, flag, **kwargs)
 
 
+DEDUP = Block(
+    "deduplicate",
+    "De-duplication: instances running the same template elect one leader per template "
+    "through a Consul session and lock; it reads Consul and publishes the data, the others "
+    "render from it (docs/fleet.md). Setting any key switches `enabled` on.",
+    (
+        Key("enabled", Bool(), "Turn de-duplication on.", "true", "-dedup"),
+        Key("prefix", String(), "KV prefix of the shared lock-and-data keys.", '"ctmpl/dedup/"'),
+        Key(
+            "max_stale",
+            Duration(),
+            "How stale a follower's read of the shared data may be.",
+            '"10s"',
+        ),
+        Key(
+            "ttl",
+            Duration(),
+            "TTL of the session holding the locks; a crashed leader is replaced after one to "
+            "two TTLs plus the lock-delay.",
+            '"30s"',
+        ),
+        Key(
+            "block_query_wait",
+            Duration(),
+            "Wait of the blocking query followers hold on the shared data.",
+            '"5m"',
+        ),
+    ),
+)
+
 EXEC = Block(
     "exec",
     "Exec (supervisor) mode: run one program as ctmpl's child, started once every template "
@@ -853,11 +883,7 @@ ROOT = Block(
         ),
         Refused("vault", f"Vault is not supported: {_NOT_CONSUL}; remove the vault block"),
         Refused("nomad", f"Nomad is not supported: {_NOT_CONSUL}; remove the nomad block"),
-        Refused(
-            "deduplicate",
-            "de-duplication mode is not supported by ctmpl",
-            _enabled_false,
-        ),
+        DEDUP,
         EXEC,
         Refused(
             "syslog",
