@@ -318,6 +318,76 @@ class ConsulClient:
             self.observer(path, answer.status_code)
         return self._decode(path, answer, raw)
 
+    async def write(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        body: bytes | None = None,
+        json_body: Any = None,
+    ) -> ConsulResponse:
+        """A PUT or DELETE (sessions, locks); the answer is decoded as a GET's is.
+
+        Never retried here: a write that may or may not have happened is the caller's to
+        judge (a lock client re-reads the key).
+        """
+        content = json.dumps(json_body).encode("utf-8") if json_body is not None else body
+        query: dict[str, str] = dict(params or {})
+        if self.settings.namespace and "ns" not in query:
+            query["ns"] = self.settings.namespace
+        self.requests += 1
+        try:
+            async with asyncio.timeout(self.settings.deadline_margin + self._connect_timeout):
+                answer = await self._reads.request(
+                    method, path, params=query, content=content, extensions=self._extensions
+                )
+        except (httpx.TransportError, TimeoutError) as exc:
+            if self.observer is not None:
+                self.observer(path, None)
+            reason = _reason(exc) if isinstance(exc, httpx.TransportError) else "timed out"
+            raise ConsulUnavailable(
+                f"cannot reach Consul at {self.settings.base_url} for {method} {path}: {reason}",
+                endpoint=path,
+            ) from None
+        if self.observer is not None:
+            self.observer(path, answer.status_code)
+        return self._decode(path, answer, False)
+
+    # ------------------------------------------------------------------ sessions and locks
+
+    async def session_create(self, spec: dict[str, Any]) -> str:
+        """``PUT /v1/session/create``; returns the new session's ID."""
+        answer = await self.write("PUT", "/v1/session/create", json_body=spec)
+        if not isinstance(answer.body, dict) or not isinstance(answer.body.get("ID"), str):
+            raise ConsulProtocolError(
+                "session create: no ID in Consul's answer", endpoint="/v1/session/create"
+            )
+        return str(answer.body["ID"])
+
+    async def session_renew(self, session_id: str) -> bool:
+        """``PUT /v1/session/renew/:id``; False when the session no longer exists."""
+        answer = await self.write("PUT", f"/v1/session/renew/{session_id}")
+        return answer.body is not None
+
+    async def session_destroy(self, session_id: str) -> None:
+        await self.write("PUT", f"/v1/session/destroy/{session_id}")
+
+    async def kv_lock(
+        self, key: str, session_id: str, value: bytes, *, release: bool = False, flags: int = 0
+    ) -> bool:
+        """``PUT /v1/kv/:key?acquire=`` (or ``?release=``) with ``value``; Consul's verdict."""
+        params = {"release" if release else "acquire": session_id}
+        if flags:
+            params["flags"] = str(flags)
+        answer = await self.write("PUT", f"/v1/kv/{key}", params, body=value)
+        return answer.body is True
+
+    async def kv_delete(self, key: str, *, cas: int | None = None) -> bool:
+        params = {} if cas is None else {"cas": str(cas)}
+        answer = await self.write("DELETE", f"/v1/kv/{key}", params)
+        return answer.body is True
+
     def deadline(self, index: int, wait: float | None) -> float:
         """Seconds a request may take once sent: a blocking query's wait, Consul's jitter
         (up to wait/16) and ``deadline_margin``."""

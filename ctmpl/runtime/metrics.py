@@ -75,6 +75,12 @@ class Metrics:
             "Seconds since Consul last answered (-1 before the first answer)",
             registry=r,
         )
+        self.dedup_leader = Gauge(
+            "ctmpl_dedup_leader",
+            "1 where this instance holds the template's de-duplication lock, else 0",
+            ["template"],
+            registry=r,
+        )
         self._last_contact: Callable[[], float | None] = lambda: None
         self.since_contact.set_function(self._seconds_since_contact)
 
@@ -84,6 +90,9 @@ class Metrics:
     def _seconds_since_contact(self) -> float:
         last = self._last_contact()
         return -1.0 if last is None else max(0.0, time.time() - last)
+
+    def set_dedup_leader(self, template: str, leader: bool) -> None:
+        self.dedup_leader.labels(template).set(1 if leader else 0)
 
     def consul_request(self, path: str, status: int | None) -> None:
         self.consul_requests.labels(

@@ -21,6 +21,7 @@ from typing import TextIO
 from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
 from ctmpl.consul.dependencies import Dependency
+from ctmpl.dedup.manager import DedupManager
 from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
@@ -109,6 +110,7 @@ class Runner:
         self.client = client_factory(config, self.metrics.consul_request)
         self.store, self.watcher = self._watching(config, self.client)
         self.metrics.track_contact(lambda: self.watcher.last_contact)
+        self.dedup = self._dedup(config)
 
     # ------------------------------------------------------------------ set-up
 
@@ -134,6 +136,19 @@ class Runner:
             mode=config.consul.watch_mode,
         )
         return store, watcher
+
+    def _dedup(self, config: Config) -> DedupManager | None:
+        """De-duplication, in daemon mode against a real Consul only."""
+        if not config.deduplicate.enabled or config.once or config.data_file or config.dry:
+            return None
+        return DedupManager(
+            config.deduplicate,
+            self.client,
+            (t.config for t in self.templates),
+            self.store,
+            self._wake.set,
+            self.metrics.set_dedup_leader,
+        )
 
     # ------------------------------------------------------------------ control
 
@@ -180,9 +195,12 @@ class Runner:
         problem = self.watcher.health.problem(self.config.unhealthy_after)
         if problem is not None:
             return False, problem
+        roles = ""
+        if self.dedup is not None:
+            roles = "; dedup: " + ", ".join(f"{n}={r}" for n, r in self.dedup.roles().items())
         if not self._ready:
-            return False, "waiting for the first render of every template"
-        return True, "ok"
+            return False, "waiting for the first render of every template" + roles
+        return True, "ok" + roles
 
     # ------------------------------------------------------------------ main loop
 
@@ -195,6 +213,8 @@ class Runner:
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()
             log.info("status endpoint on %s", self.config.status_addr)
+        if self.dedup is not None:
+            self.dedup.start()
         try:
             return await self._loop()
         finally:
@@ -202,6 +222,8 @@ class Runner:
             for state in self.templates:
                 if state.timer is not None:
                     state.timer.cancel()
+            if self.dedup is not None:
+                await self.dedup.close()
             await self.watcher.stop()
             await self.client.aclose()
             if status is not None:
@@ -299,6 +321,11 @@ class Runner:
             self.store, self.watcher = self._watching(config, self.client)
         self.config = config
         self.templates = templates
+        if self.dedup is not None:
+            await self.dedup.close()
+        self.dedup = self._dedup(config)
+        if self.dedup is not None:
+            self.dedup.start()
         systemd.ready()
 
     async def _pass(self) -> PassOutcome:
@@ -308,7 +335,12 @@ class Runner:
         for state in self.templates:
             result = state.template.render(self._context(state.config))
             results.append((state, result))
-            used |= result.used
+            if self.dedup is None:
+                used |= result.used
+            else:
+                used |= self.dedup.to_watch(state.config.name, result.used)
+                if result.error is None:
+                    self.dedup.rendered(state.config.name, result)
             state.waiting_on = result.missing
             state.stuck = bool(result.missing) and all(
                 self.store.attempted(dep) for dep in result.missing
@@ -336,7 +368,7 @@ class Runner:
 
     def _context(self, config: TemplateConfig) -> RenderContext:
         return RenderContext(
-            store=self.store,
+            store=self.store if self.dedup is None else self.dedup.store_for(config.name),
             template_name=config.name,
             env=self.env,
             sandbox_path=config.sandbox_path,
