@@ -297,6 +297,10 @@ class DedupManager:
         for lock in self.locks.values():
             if lock.role is not Role.LEADER:
                 continue
+            # Stop leading before the lock can go to someone else.
+            lock.role = Role.FOLLOWER
+            self.gauge(lock.name, False)
+            log.info("%s: no longer leading (stopping); releasing the lock", lock.name)
             try:
                 released = await self.client.kv_lock(
                     lock.key, session, lock.published or b"", release=True
@@ -305,9 +309,6 @@ class DedupManager:
                     await self._delete_if_free(lock)
             except ConsulError as exc:
                 log.warning("%s: cannot release %s: %s", lock.name, lock.key, exc)
-            lock.role = Role.FOLLOWER
-            self.gauge(lock.name, False)
-            log.info("%s: released the lock", lock.name)
 
     async def _delete_if_free(self, lock: TemplateLock) -> None:
         """Remove the key unless a follower took it meanwhile (no data left behind)."""
