@@ -252,15 +252,18 @@ class ConsulClient:
         wait: float | None = None,
         stale: bool = True,
         raw: bool = False,
+        max_stale: float | None = None,
     ) -> ConsulResponse:
         """GET ``path``; with ``index`` > 0 this is a blocking query of at most ``wait``.
 
         Stale reads are used while Consul's last contact with the leader is within
-        ``max_stale``; otherwise the query is repeated once without ``stale``.
+        ``max_stale`` (the settings' unless given); otherwise the query is repeated once
+        without ``stale``.
         """
-        allow_stale = stale and self.settings.max_stale > 0
+        limit = self.settings.max_stale if max_stale is None else max_stale
+        allow_stale = stale and limit > 0
         response = await self._get(path, params, index, wait, allow_stale, raw)
-        if allow_stale and response.last_contact_ms > self.settings.max_stale * 1000:
+        if allow_stale and response.last_contact_ms > limit * 1000:
             log.debug("%s: stale answer too old, asking the leader", path)
             response = await self._get(path, params, index, wait, False, raw)
         return response

@@ -3,8 +3,11 @@
 ``{"format": "ctmpl-dedup/1", "template": "<key>", "data": {"<dependency>": <value>}}``
 where each dependency is named by its identity string (``health.service(web|passing)``) and
 each value is encoded losslessly: a dict as ``{"$m": {...}}``, a model record (a dataclass
-of :mod:`ctmpl.consul.models`) as ``{"$d": "HealthService", "f": {...}}``, lists, strings,
-numbers, booleans and null as themselves. A reader refuses any other ``format``.
+of :mod:`ctmpl.consul.models`) as ``{"$d": "HealthService", "v": [field values in the
+record's order]}``, lists, strings, numbers, booleans and null as themselves. A reader
+refuses any other ``format``. Data too large for one Consul KV value (512 KiB) is replaced
+by ``{"format": ..., "template": ..., "too_large": <bytes>}``: followers then read Consul
+themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ _RECORDS: dict[str, type[Any]] = {
     for name, cls in vars(models).items()
     if isinstance(cls, type) and dataclasses.is_dataclass(cls)
 }
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _RECORDS.values()
+}
+#: Consul's ``kv_max_value_size`` default.
+MAX_VALUE = 512 * 1024
 
 
 class SharedDataError(CtmplError):
@@ -37,9 +45,9 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if isinstance(value, dict):
         return {"$m": {str(k): _encode(v) for k, v in value.items()}}
-    if dataclasses.is_dataclass(value) and type(value).__name__ in _RECORDS:
-        fields = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$d": type(value).__name__, "f": fields}
+    names = _FIELDS.get(type(value))
+    if names is not None:
+        return {"$d": type(value).__name__, "v": [_encode(getattr(value, n)) for n in names]}
     raise SharedDataError(f"cannot share a value of type {type(value).__name__}")
 
 
@@ -52,7 +60,7 @@ def _decode(value: Any) -> Any:
         cls = _RECORDS.get(value.get("$d", ""))
         if cls is None:
             raise SharedDataError(f"unknown record type {value.get('$d')!r}")
-        return cls(**{k: _decode(v) for k, v in value["f"].items()})
+        return cls(*[_decode(v) for v in value["v"]])
     return value
 
 
@@ -68,7 +76,11 @@ def encode(template: str, data: dict[str, Any]) -> bytes:
         "data": {name: _encode(data[name]) for name in sorted(data)},
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    blob = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    if len(blob) > MAX_VALUE:
+        marker = {"format": FORMAT, "template": template, "too_large": len(blob)}
+        return gzip.compress(json.dumps(marker, sort_keys=True).encode("utf-8"), mtime=0)
+    return blob
 
 
 def decode(blob: bytes, template: str) -> dict[str, Any]:
@@ -82,6 +94,11 @@ def decode(blob: bytes, template: str) -> dict[str, Any]:
         raise SharedDataError(f"shared data has format {found!r}, this ctmpl reads {FORMAT!r}")
     if document.get("template") != template:
         raise SharedDataError("shared data belongs to another template")
+    if "too_large" in document:
+        raise SharedDataError(
+            f"the leader's data ({document['too_large']} bytes compressed) exceeds one "
+            f"Consul KV value ({MAX_VALUE} bytes)"
+        )
     try:
         return {name: _decode(value) for name, value in document["data"].items()}
     except (KeyError, TypeError, AttributeError) as exc:

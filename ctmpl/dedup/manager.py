@@ -138,6 +138,8 @@ class DedupManager:
             for dep in result.used
             if shareable(dep) and self.local.has(dep)
         }
+        if data == lock.data and lock.pending is None and lock.published is not None:
+            return  # unchanged since the last publication: skip encoding it again
         try:
             blob = codec.encode(lock.key, data)
         except codec.SharedDataError as exc:
@@ -156,6 +158,7 @@ class DedupManager:
             return
         lock.role = Role.LEADER
         lock.leaderships += 1
+        lock.data = None  # publish at the next complete render, whatever the key holds
         self.gauge(lock.name, True)
         log.info("%s: now leading (lock %s)", lock.name, lock.key)
         self.on_change()
@@ -186,7 +189,7 @@ class DedupManager:
         while True:
             try:
                 answer = await self.client.get(
-                    f"/v1/kv/{lock.key}", index=index, wait=wait, stale=True
+                    f"/v1/kv/{lock.key}", index=index, wait=wait, max_stale=self.config.max_stale
                 )
             except ConsulError as exc:
                 log.warning("%s: cannot read %s: %s", lock.name, lock.key, exc)

@@ -132,7 +132,7 @@ class SessionKeeper:
             )
         except (ConsulError, TimeoutError) as exc:
             if self.clock() >= self.valid_until:
-                self._lose(f"no renewal within the TTL: {exc or 'timed out'}")
+                self._lose(f"no renewal within the TTL: {str(exc) or 'timed out'}")
             else:
                 log.warning("cannot renew session %s: %s", session_id, exc)
             return False

@@ -329,3 +329,16 @@ def test_shared_value_is_ctmpl_format(consul: DevServer) -> None:
     assert codec.decode(blob, "k") == {"kv.list(a)": [KeyPair(Path="a/b", Key="b", Value="v")]}
     with pytest.raises(codec.SharedDataError):
         codec.decode(base64.b64encode(b"gob"), "k")
+
+
+def test_data_too_large_for_consul_makes_followers_read_themselves() -> None:
+    """Above Consul's 512 KiB value limit the leader publishes a marker instead."""
+    import os
+
+    from ctmpl.dedup import codec
+
+    noise = {f"kv.get(k{i})": os.urandom(3000).hex() for i in range(200)}
+    blob = codec.encode("k", noise)
+    assert len(blob) < 1000
+    with pytest.raises(codec.SharedDataError, match="exceeds one Consul KV value"):
+        codec.decode(blob, "k")
