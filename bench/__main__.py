@@ -1,4 +1,4 @@
-"""``python -m bench``: run the four scenarios and print one table.
+"""``python -m bench``: run the five scenarios and print one table.
 
 Every figure stands beside a baseline measured in the same run (and their ratio); where the
 reference consul-template binary is installed it runs the same scenario against the same
@@ -23,7 +23,7 @@ from bench import scenarios
 from bench.harness import Tool, consul_template, median
 
 RECORDED = Path(__file__).with_name("recorded.json")
-SCENARIOS = ("latency", "render", "scale", "startup")
+SCENARIOS = ("latency", "render", "scale", "startup", "fleet")
 
 
 @dataclass
@@ -150,6 +150,39 @@ def startup(args: argparse.Namespace, binary: str | None) -> list[Row]:
     ]  # fmt: skip
 
 
+def fleet(args: argparse.Namespace, binary: str | None) -> list[Row]:
+    """N instances of one template: ctmpl alone (the baseline), ctmpl -dedup, and
+    consul-template -dedup where installed."""
+    kinds = ["ctmpl-dedup", "ctmpl"] + (["consul-template"] if binary else [])
+    results = {}
+    for kind in kinds:
+        print(f"  fleet: {kind} ...", file=sys.stderr, flush=True)
+        results[kind] = scenarios.fleet(
+            kind, args.fleet, args.fleet_services, binary, args.fleet_idle, args.fleet_changes
+        )
+        print(f"  fleet: {kind}: {results[kind]}", file=sys.stderr, flush=True)
+    mine, alone = results["ctmpl-dedup"], results["ctmpl"]
+    theirs = results.get("consul-template", {})
+    scenario = f"5 fleet {args.fleet}x{args.fleet_services}"
+    label = "ctmpl without dedup"
+    metrics = [
+        ("connections at the server", "connections", "n", "N + a few"),
+        ("idle requests", "idle_rps", "/s", ""),
+        ("requests during changes", "change_rps", "/s", ""),
+        ("health reads per change", "health_reads", "n", "~1"),
+        ("one change in every file", "change", "ms", ""),
+        ("first render, all files", "first_render", "s", ""),
+        ("fail-over after SIGTERM", "failover_term", "s", "<= 3 s"),
+        (f"fail-over after SIGKILL (TTL {scenarios.FLEET_TTL:g}s)", "failover_kill", "s",
+         "<= 2 x TTL + lock-delay"),
+    ]  # fmt: skip
+    return [
+        Row(scenario, name, unit, mine[key], alone.get(key), label if key in alone else "",
+            theirs.get(key), target)
+        for name, key, unit, target in metrics
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=", ".join(SCENARIOS))
@@ -161,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--fleet", type=int, default=50, help="instances in the fleet scenario")
+    parser.add_argument("--fleet-services", type=int, default=200)
+    parser.add_argument("--fleet-idle", type=float, default=20.0)
+    parser.add_argument("--fleet-changes", type=int, default=5)
     parser.add_argument("--no-reference", action="store_true", help="skip consul-template")
     parser.add_argument("--record", action="store_true", help=f"write {RECORDED.name}")
     args = parser.parse_args(argv)
@@ -169,9 +206,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario {', '.join(sorted(unknown))} (choose from {SCENARIOS})")
     if args.quick:
         args.runs, args.changes, args.idle, args.startup_runs = 1, 40, 10.0, 5
+        args.fleet, args.fleet_idle = 10, 5.0
     binary = None if args.no_reference else consul_template()
     chosen = args.scenarios or list(SCENARIOS)
-    runners = {"latency": latency, "render": render, "scale": scale, "startup": startup}
+    runners = {
+        "latency": latency,
+        "render": render,
+        "scale": scale,
+        "startup": startup,
+        "fleet": fleet,
+    }
     rows: list[Row] = []
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)

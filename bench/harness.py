@@ -82,14 +82,16 @@ def service_data(
 class DevServerProcess:
     """``ctmpl-devserver`` in its own process (as a Consul agent would be), debug API on."""
 
-    def __init__(self, data: dict[str, Any] | Path, workdir: Path) -> None:
+    def __init__(
+        self, data: dict[str, Any] | Path, workdir: Path, extra: Sequence[str] = ()
+    ) -> None:
         if isinstance(data, dict):
             path = workdir / "data.yaml"
             path.write_text(yaml.safe_dump(data))
         else:
             path = data
         self.process = subprocess.Popen(
-            [DEVSERVER, "-addr", "127.0.0.1:0", "-data", str(path), "-debug-api"],
+            [DEVSERVER, "-addr", "127.0.0.1:0", "-data", str(path), "-debug-api", *extra],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -133,10 +135,12 @@ class DevServerProcess:
 
 
 @contextlib.contextmanager
-def devserver(data: dict[str, Any] | Path) -> Iterator[tuple[DevServerProcess, Path]]:
+def devserver(
+    data: dict[str, Any] | Path, extra: Sequence[str] = ()
+) -> Iterator[tuple[DevServerProcess, Path]]:
     with tempfile.TemporaryDirectory(prefix="ctmpl-bench-") as tmp:
         workdir = Path(tmp)
-        server = DevServerProcess(data, workdir)
+        server = DevServerProcess(data, workdir, extra)
         try:
             yield server, workdir
         finally:

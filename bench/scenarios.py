@@ -1,10 +1,13 @@
-"""The four scenarios of the benchmark: change latency, render cost, scale, start-up.
+"""The scenarios of the benchmark: change latency, render cost, scale, start-up, fleet.
 
 Each returns plain numbers; ``bench.__main__`` runs them several times and prints medians.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -318,3 +321,179 @@ def startup(consul_template: str | None, runs: int) -> dict[str, float]:
         if not Path(workdir / "a.conf").read_text().count("server "):
             raise RuntimeError("ctmpl -once rendered no upstream server")
     return {label: median(values) for label, values in results.items() if values}
+
+
+# --------------------------------------------------------------------------- 5. fleet
+
+#: Session TTL of the fleet scenario (the dev server accepts it with -session-ttl-min).
+FLEET_TTL = 10.0
+_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ")
+_LEADING = re.compile(r"\(dedup\) .*(now leading|acquired lock)")
+
+
+def _log_time(line: str) -> float | None:
+    found = _LOG_TIME.match(line)
+    if found is None:
+        return None
+    stamp = datetime.datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S.%f")
+    return stamp.replace(tzinfo=datetime.UTC).timestamp()
+
+
+class FleetMember:
+    """One instance of the fleet, in its own directory so that every instance writes the
+    same relative destination (consul-template's dedup key covers the destination)."""
+
+    def __init__(self, argv: list[str], workdir: Path) -> None:
+        workdir.mkdir()
+        self.workdir = workdir
+        self.out = workdir / "out.txt"
+        self.log = workdir / "log"
+        with self.log.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr
+            )
+
+    def text(self) -> str:
+        try:
+            return self.out.read_text()
+        except FileNotFoundError:
+            return ""
+
+    def led_since(self, when: float) -> float | None:
+        """When (wall clock, from the log) this instance took a lock at or after ``when``."""
+        for line in self.log.read_text(errors="replace").splitlines():
+            if _LEADING.search(line):
+                stamp = _log_time(line)
+                if stamp is not None and stamp >= when:
+                    return stamp
+        return None
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def fleet_argv(kind: str, address: str, binary: str | None) -> list[str]:
+    """How an instance starts: ``ctmpl``, ``ctmpl-dedup`` or ``consul-template``."""
+    if kind == "consul-template":
+        assert binary is not None
+        return [
+            binary, "-consul-addr", address, "-config", "../dedup.hcl",
+            "-template", "../fleet.ctmpl:out.txt", "-log-level", "info",
+        ]  # fmt: skip
+    argv = [
+        CTMPL, "-consul-addr", address, "-template", "../fleet.j2:out.txt", "-log-level", "info",
+    ]  # fmt: skip
+    if kind == "ctmpl-dedup":
+        argv += ["-config", "../dedup.hcl"]
+    return argv
+
+
+def _wait(condition: Any, timeout: float) -> float:
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("the fleet never reached the expected state")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
+def fleet(
+    kind: str, members: int, services: int, binary: str | None, idle: float, changes: int
+) -> dict[str, float]:
+    """Cost at the server of ``members`` instances rendering one template over
+    ``services`` services, change propagation, and (in dedup modes) fail-over times."""
+    extra = ("-session-ttl-min", f"{min(FLEET_TTL, 10.0):g}s")
+    with devserver(service_data(services, 1), extra) as (server, workdir):
+        (workdir / "fleet.j2").write_text(SCALE_JINJA)
+        (workdir / "fleet.ctmpl").write_text(SCALE_GO)
+        (workdir / "dedup.hcl").write_text(f'deduplicate {{ ttl = "{FLEET_TTL:g}s" }}\n')
+        fleet_members: list[FleetMember] = []
+        try:
+            started = time.perf_counter()
+            for n in range(members):
+                argv = fleet_argv(kind, server.address, binary)
+                fleet_members.append(FleetMember(argv, workdir / f"i{n:03d}"))
+
+            def all_hold(marker: str) -> bool:
+                return all(marker in m.text() for m in fleet_members)
+
+            _wait(lambda: all(m.text().count("server ") >= services for m in fleet_members), 600)
+            first = time.perf_counter() - started
+            time.sleep(3)
+            connections = server.stats()["open_connections"]
+            server.reset_counts()
+            time.sleep(idle)
+            idle_requests = sum(server.stats()["requests"].values())
+            server.reset_counts()
+            window = time.perf_counter()
+            latencies = []
+            for k in range(changes):
+                marker = f"10.200.0.1:{9000 + k};"
+                t0 = time.perf_counter()
+                server.register(
+                    {"ID": f"fleet-{k}", "Name": "svc0007", "Address": "10.200.0.1",
+                     "Port": 9000 + k, "Check": {"TTL": "10m", "Status": "passing"}}
+                )  # fmt: skip
+                _wait(lambda m=marker: all_hold(m), 120)  # type: ignore[misc]
+                latencies.append(time.perf_counter() - t0)
+            window = time.perf_counter() - window
+            counts = server.stats()["requests"]
+            result = {
+                "first_render": first,
+                "connections": connections,
+                "idle_rps": idle_requests / idle,
+                "change_rps": sum(counts.values()) / window,
+                "health_reads": sum(v for k, v in counts.items() if "/v1/health/" in k) / changes,
+                "change": median(latencies),
+            }
+            if kind != "ctmpl":
+                result |= _failovers(fleet_members)
+            return result
+        finally:
+            for member in fleet_members:  # all at once: each may take a while to exit
+                if member.process.poll() is None:
+                    member.process.send_signal(signal.SIGTERM)
+            for member in fleet_members:
+                member.stop()
+
+
+def _failovers(members: list[FleetMember]) -> dict[str, float]:
+    """Seconds until another instance leads after SIGTERM, then after SIGKILL, on the leader."""
+    result: dict[str, float] = {}
+    for name, sig in (("failover_term", signal.SIGTERM), ("failover_kill", signal.SIGKILL)):
+        leader = _current_leader(members)
+        if leader is None:
+            result[name] = float("nan")
+            continue
+        when = time.time()
+        leader.stop(sig)
+        members.remove(leader)
+
+        def taken(t: float = when) -> float | None:
+            stamps = [s for s in (m.led_since(t) for m in members) if s is not None]
+            return min(stamps) if stamps else None
+
+        try:
+            _wait(lambda: taken() is not None, 60)
+            result[name] = (taken() or when) - when
+        except TimeoutError:
+            result[name] = float("nan")
+    return result
+
+
+def _current_leader(members: list[FleetMember]) -> FleetMember | None:
+    """The member whose latest lock-taking log line is the most recent."""
+    best: tuple[float, FleetMember] | None = None
+    for member in members:
+        for line in member.log.read_text(errors="replace").splitlines():
+            if _LEADING.search(line):
+                stamp = _log_time(line)
+                if stamp is not None and (best is None or stamp > best[0]):
+                    best = (stamp, member)
+    return best[1] if best else None
