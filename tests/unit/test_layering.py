@@ -82,10 +82,11 @@ RULES = (
     ),
     Rule(
         # runtime receives the frozen Config, composes the function registry templates get,
-        # and serves -data from the in-memory Consul.
+        # serves -data from the in-memory Consul and runs dedup mode.
         "runtime -> watch, template, output, consul",
         ("ctmpl.runtime",),
         (
+            "ctmpl.dedup",
             "ctmpl.watch",
             "ctmpl.template",
             "ctmpl.output",
@@ -93,6 +94,22 @@ RULES = (
             "ctmpl.config",
             "ctmpl.funcs",
             "ctmpl.memconsul",
+            *GROUND,
+        ),
+    ),
+    Rule(
+        # Leadership and shared data: the client, the Store, what a render used; no output,
+        # no runtime.
+        "dedup -> consul, watch store, template context, config",
+        ("ctmpl.dedup",),
+        (
+            "ctmpl.dedup",
+            "ctmpl.consul",
+            "ctmpl.watch.store",
+            "ctmpl.template.context",
+            "ctmpl.template.loader",
+            "ctmpl.config.model",
+            "ctmpl.golang",
             *GROUND,
         ),
     ),
