@@ -9,9 +9,12 @@ check; behavior ``delete``; blocking queries waking on each of these; Consul's m
 from __future__ import annotations
 
 import base64
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -301,3 +304,50 @@ def test_restart_forgets_sessions(devserver: DevServer, http: httpx.Client) -> N
     devserver.reset()
     assert http.get("/v1/session/list").json() == []
     assert http.put(f"/v1/session/renew/{session_id}").status_code == 404
+
+
+# --------------------------------------------------------------------------- a real client
+
+CONSUL_TEMPLATE = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "consul-template"
+
+
+@pytest.mark.skipif(
+    not CONSUL_TEMPLATE.is_file(), reason="consul-template binary not installed (.tools/bin)"
+)
+def test_consul_template_dedup_works_against_the_dev_server(
+    fast: DevServer, fhttp: httpx.Client, tmp_path: Path
+) -> None:
+    """consul-template's -dedup (sessions, api.Lock, blocking KV reads) as a client check."""
+    fast.register({"Name": "web", "Address": "10.0.0.1", "Port": 80})
+    (tmp_path / "t.ctmpl").write_text('{{ range service "web" }}{{ .Address }}{{ end }}')
+    processes = []
+    for n in range(2):
+        workdir = tmp_path / f"i{n}"
+        workdir.mkdir()
+        processes.append(
+            subprocess.Popen(
+                [str(CONSUL_TEMPLATE), "-consul-addr", fast.address, "-dedup",
+                 "-template", "../t.ctmpl:out", "-log-level", "info"],
+                cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        outs = [tmp_path / f"i{n}" / "out" for n in range(2)]
+        while not all(o.exists() and o.read_text() == "10.0.0.1" for o in outs):
+            assert time.monotonic() < deadline, "consul-template did not render"
+            time.sleep(0.1)
+        # One lock, held by one of its sessions, carrying its data.
+        keys = fhttp.get("/v1/kv/consul-template/dedup/?recurse").json()
+        assert len(keys) == 1 and keys[0]["Key"].endswith("/data")
+        assert keys[0]["Session"] in {s["ID"] for s in fhttp.get("/v1/session/list").json()}
+        assert keys[0]["Value"]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
