@@ -91,7 +91,8 @@ class Printer:
     def fmt_boolean(self, v: bool) -> None:
         self.pad("true" if v else "false")
 
-    def fmt_integer(self, v: int, base: int, verb: str, digits: str) -> None:
+    # Go's fmt.fmtInteger, branch for branch, so the two read side by side.
+    def fmt_integer(self, v: int, base: int, verb: str, digits: str) -> None:  # noqa: C901
         negative = v < 0
         u = -v if negative else v
         prec = 0
