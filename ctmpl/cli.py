@@ -67,6 +67,7 @@ Options (one or two dashes; -flag=value or -flag value):
   -wait=<min[:max]>             quiescence before rendering (max defaults to 4 x min)
   -data=<file>                  read Consul's data from a YAML file instead of a live Consul
   -once                         render every template once and exit
+  -once-wait[=<dur>]            with -once: wait for missing data (at most <dur>), exit 14 after
   -dry                          print rendered templates to stdout; write and run nothing
   -diff                         with -dry: print a unified diff against each destination
   -parse-only                   parse every template and exit

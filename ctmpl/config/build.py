@@ -41,6 +41,7 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         consul=_consul(layer),
         templates=templates,
         once=bool(layer.get("once", False)),
+        once_wait=layer.get("once_wait"),
         dry=dry,
         diff=bool(layer.get("diff", False)),
         data_file=layer.get("data_file"),

@@ -12,7 +12,7 @@ from ctmpl.config.env import auth_fields, put
 from ctmpl.config.model import parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
-from ctmpl.config.types import Bool, Duration, Invalid, ValueType
+from ctmpl.config.types import Bool, Duration, Invalid, ValueType, WaitLimit
 
 
 class FlagError(Exception):
@@ -36,7 +36,7 @@ def schema_flags() -> list[tuple[str, str, Key]]:
 def add_flags(parser: argparse.ArgumentParser) -> None:
     """Declare every flag (Go style: one or two dashes, ``-f=v`` or ``-f v``)."""
     for name, _path, key in schema_flags():
-        if isinstance(key.type, Bool):
+        if isinstance(key.type, Bool | WaitLimit):  # -once-wait alone means true
             _bool_flag(parser, name)
         else:
             _flag(parser, name)

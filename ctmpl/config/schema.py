@@ -27,6 +27,7 @@ from ctmpl.config.types import (
     String,
     StringList,
     ValueType,
+    WaitLimit,
 )
 
 
@@ -584,6 +585,15 @@ ROOT = Block(
             "true",
             "false",
             "-once",
+        ),
+        Key(
+            "once_wait",
+            WaitLimit(),
+            "ctmpl: with once, wait for keys and services that have no data yet (an init "
+            "container's use) instead of failing; a duration is the longest wait (exit 14).",
+            '"2m"',
+            "false",
+            "-once-wait",
         ),
         Key(
             "syntax",
