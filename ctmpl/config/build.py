@@ -28,6 +28,7 @@ from ctmpl.errors import ConfigError
 #: Top-level keys that are fields of Config under the same name.
 _CONFIG_FIELDS = (
     "once",
+    "once_wait",
     "dry",
     "diff",
     "data_file",

@@ -207,6 +207,8 @@ class Config:
     consul: ConsulConfig = ConsulConfig()
     templates: tuple[TemplateConfig, ...] = ()
     once: bool = False
+    #: With ``once``: None fails fast on missing data; 0 waits for it; > 0 waits that long.
+    once_wait: float | None = None
     dry: bool = False
     diff: bool = False
     data_file: str | None = None

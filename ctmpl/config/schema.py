@@ -36,6 +36,7 @@ from ctmpl.config.types import (
     String,
     StringList,
     ValueType,
+    WaitLimit,
 )
 from ctmpl.golang.durations import format_go_duration
 
@@ -735,6 +736,14 @@ ROOT = Block(
             field="consul.block_query_wait",
         ),
         Key("once", Bool(), "Render every template once and exit.", "true", flag="-once"),
+        Key(
+            "once_wait",
+            WaitLimit(),
+            "ctmpl: with once, wait for keys and services that have no data yet (an init "
+            "container's use) instead of failing; a duration is the longest wait (exit 14).",
+            '"2m"',
+            "-once-wait",
+        ),
         Key(
             "syntax",
             Choice(*SYNTAXES),

@@ -50,9 +50,9 @@ def _web(index: int, port: int, tags: list[str], meta: dict[str, str]) -> Health
     address = f"10.0.0.{index}"
     check = HealthCheck(Node=node, CheckID="serfHealth", Name="Serf", Status="passing")
     return HealthService(
-        Node=node, NodeID=f"id-{node}", NodeAddress=address, NodeDatacenter="dc1",
+        Node=node, NodeID=f"id-{node}", NodeAddress=address,
         NodeTaggedAddresses={}, NodeMeta={}, ServiceMeta=meta, Address=address,
-        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Kind="", Tags=sorted(tags),
+        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Tags=sorted(tags),
         Checks=[check], Status="passing", Port=port, Weights=Weights(),
     )  # fmt: skip
 

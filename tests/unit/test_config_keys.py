@@ -89,6 +89,7 @@ VALUES: dict[str, Any] = {
     "max_stale": "10m",
     "block_query_wait": "5m",
     "once": True,
+    "once_wait": "2m",
     "syntax": "jinja",
     "default_delimiters.left": "<%",
     "default_delimiters.right": "%>",
