@@ -82,6 +82,10 @@ Options (one or two dashes; -flag=value or -flag value):
   -status-addr=<host:port>      serve /healthz and /metrics
   -log-level=<level>            trace, debug, info, warn, err (default warn)
   -log-format=<text|json>       log line format (default text)
+  -syslog[=bool]                also send log lines to syslog (/dev/log) (default false)
+  -syslog-facility=<facility>   syslog facility; giving it switches -syslog on (default LOCAL0)
+  -syslog-name=<name>           program name in syslog; switches -syslog on
+                                (default consul-template)
   -v, -version                  print the version and exit
   -h, -help                     print this help and exit
 
@@ -95,7 +99,6 @@ _UNSUPPORTED_FLAGS = (
     ("-nomad-", "Nomad is not supported: ctmpl reads Consul only"),
     ("-exec", "exec (supervisor) mode is not supported by ctmpl"),
     ("-dedup", "de-duplication mode is not supported by ctmpl"),
-    ("-syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("-log-file", "log files are not supported by ctmpl; it logs to stderr"),
     ("-log-rotate", "log files are not supported by ctmpl; it logs to stderr"),
 )
@@ -187,7 +190,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return ExitCode.CONFIG_ERROR
     if config.parse_only:
         return parse_templates(config)
-    setup_logging(config.log_level, config.log_format)
+    syslog = (config.syslog.facility, config.syslog.name) if config.syslog.enabled else None
+    try:
+        setup_logging(config.log_level, config.log_format, syslog=syslog)
+    except OSError as exc:
+        sys.stderr.write(f"ctmpl: error setting up syslog logger: {exc}\n")
+        return ExitCode.CONFIG_ERROR
 
     def reload_config() -> Config:
         try:

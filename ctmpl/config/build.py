@@ -19,6 +19,7 @@ from ctmpl.config.model import (
     ConsulConfig,
     RetryConfig,
     SSLConfig,
+    SyslogConfig,
     TemplateConfig,
     TransportConfig,
     WaitConfig,
@@ -57,8 +58,22 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         config_paths=config_paths,
         err_on_failed_lookup=bool(layer.get("err_on_failed_lookup", False)),
         parse_only=parse_only,
+        syslog=_syslog(layer.get("syslog", {})),
     )
     return config.validate()
+
+
+def _syslog(fields: dict[str, Any]) -> SyslogConfig:
+    """consul-template's Finalize: a facility or name given anywhere switches syslog on
+    unless ``enabled`` is set."""
+    defaults = SyslogConfig()
+    facility = fields.get("facility") or None
+    name = fields.get("name") or None
+    return SyslogConfig(
+        enabled=bool(fields.get("enabled", facility is not None or name is not None)),
+        facility=facility or defaults.facility,
+        name=name or defaults.name,
+    )
 
 
 def _consul(layer: Layer) -> ConsulConfig:

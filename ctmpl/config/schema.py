@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctmpl.config.model import LOG_FORMATS, LOG_LEVELS, SYNTAXES, WATCH_MODES
+from ctmpl.config.model import (
+    DEFAULT_SYSLOG_FACILITY,
+    DEFAULT_SYSLOG_NAME,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    SYNTAXES,
+    SYSLOG_FACILITIES,
+    WATCH_MODES,
+)
 from ctmpl.config.tree import Mapping, Node, Scalar
 from ctmpl.config.types import (
     Bool,
@@ -405,6 +413,31 @@ CONSUL = Block(
     shorthand_doc="or the address as a string (deprecated consul-template form)",
 )
 
+SYSLOG = Block(
+    "syslog",
+    "Log to syslog (`/dev/log`) as well as to stderr, as consul-template formats it. "
+    "Giving `facility` or `name` switches `enabled` on unless it is set.",
+    (
+        Key("enabled", Bool(), "Send log lines to syslog.", "true", "false", "-syslog"),
+        Key(
+            "facility",
+            Choice(*SYSLOG_FACILITIES),
+            "Syslog facility (any case).",
+            '"LOCAL5"',
+            DEFAULT_SYSLOG_FACILITY,
+            "-syslog-facility",
+        ),
+        Key(
+            "name",
+            String(),
+            "Program name (tag) of the syslog lines.",
+            '"ctmpl-nginx"',
+            DEFAULT_SYSLOG_NAME,
+            "-syslog-name",
+        ),
+    ),
+)
+
 _EXEC_UNSUPPORTED = "is not supported by ctmpl for template commands"
 
 TEMPLATE = Block(
@@ -715,11 +748,7 @@ ROOT = Block(
             "systemd and give the template a command",
             _enabled_false,
         ),
-        Refused(
-            "syslog",
-            "syslog is not supported by ctmpl; it logs to stderr (journald keeps it)",
-            _enabled_false,
-        ),
+        SYSLOG,
         Refused(
             "log_file",
             "log_file is not supported by ctmpl; it logs to stderr",

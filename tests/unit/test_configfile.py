@@ -368,7 +368,7 @@ def test_missing_config_path(tmp_path: Path) -> None:
             'exec {\n command = "app"\n}',
             "c.hcl:1: exec: exec (supervisor) mode is not supported by ctmpl",
         ),
-        ("c.hcl", 'syslog {\n facility = "LOCAL5"\n}', "syslog is not supported by ctmpl"),
+        ("c.hcl", 'syslog {\n facility = "LOCAL9"\n}', "c.hcl:2: syslog.facility: invalid value"),
         (
             "c.hcl",
             'template {\n exec {\n  splay = "5s"\n }\n}',
