@@ -121,7 +121,6 @@ _UNSUPPORTED_FLAGS = (
     ("vault-", "Vault is not supported: ctmpl reads Consul only"),
     ("nomad-", "Nomad is not supported: ctmpl reads Consul only"),
     ("dedup", "de-duplication mode is not supported by ctmpl"),
-    ("syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("log-file", "log files are not supported by ctmpl; it logs to stderr"),
     ("log-rotate", "log files are not supported by ctmpl; it logs to stderr"),
 )

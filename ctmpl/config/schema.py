@@ -16,6 +16,7 @@ from ctmpl.config.model import (
     LOG_FORMATS,
     LOG_LEVELS,
     SYNTAXES,
+    SYSLOG_FACILITIES,
     WATCH_MODES,
     Config,
     TemplateConfig,
@@ -434,6 +435,29 @@ CONSUL = Block(
     ),
     shorthand=_address_shorthand,
     shorthand_doc="or the address as a string (deprecated consul-template form)",
+)
+
+SYSLOG = Block(
+    "syslog",
+    "Log to syslog (`/dev/log`) as well as to stderr, as consul-template formats it. "
+    "Giving `facility` or `name` switches `enabled` on unless it is set.",
+    (
+        Key("enabled", Bool(), "Send log lines to syslog.", "true", "-syslog"),
+        Key(
+            "facility",
+            Choice(*SYSLOG_FACILITIES),
+            "Syslog facility (any case).",
+            '"LOCAL5"',
+            "-syslog-facility",
+        ),
+        Key(
+            "name",
+            String(),
+            "Program name (tag) of the syslog lines.",
+            '"ctmpl-nginx"',
+            "-syslog-name",
+        ),
+    ),
 )
 
 _EXEC_UNSUPPORTED = "is not supported by ctmpl for template commands"
@@ -868,11 +892,7 @@ ROOT = Block(
             _enabled_false,
         ),
         EXEC,
-        Refused(
-            "syslog",
-            "syslog is not supported by ctmpl; it logs to stderr (journald keeps it)",
-            _enabled_false,
-        ),
+        SYSLOG,
         Refused(
             "log_file",
             "log_file is not supported by ctmpl; it logs to stderr",
