@@ -258,7 +258,7 @@ def h2_addr(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     thread = threading.Thread(
         target=loop.run_until_complete,
-        args=(hypercorn_serve(_kv_app(), config, shutdown_trigger=shutdown),),  # type: ignore[arg-type]
+        args=(hypercorn_serve(_kv_app(), config, shutdown_trigger=shutdown),),
         daemon=True,
     )
     thread.start()

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 from ctmpl.cli import build_parser, config_from_args, main
+from ctmpl.config.model import Config
 from ctmpl.exitcodes import ExitCode
 
 
-def _config(argv: list[str], env: dict[str, str] | None = None):
+def _config(argv: list[str], env: dict[str, str] | None = None) -> Config:
     args, extra = build_parser().parse_known_args(argv)
     assert not extra
     return config_from_args(args, env or {})

@@ -51,7 +51,9 @@ class Scripted(Dependency):
         return data is None
 
 
-async def _drive(steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None):
+async def _drive(
+    steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None
+) -> tuple[Script, Store, list[Any], list[BaseException], Scripted]:
     SCRIPTS["dep"] = script = Script(steps)
     store = Store()
     changes: list[Any] = []
