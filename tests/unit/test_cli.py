@@ -80,21 +80,38 @@ def test_durations_and_retry() -> None:
     assert config.consul.retry.max_backoff == 120.0
 
 
+FLAGS, CONFIG = ExitCode.FLAGS_ERROR, ExitCode.CONFIG_ERROR
+# consul-template 0.42.1 parses the flag's value later, as configuration: exit 15, not 13;
+# and refuses an empty -template while parsing flags: 13, not 15.
+_DIVERGES = pytest.mark.xfail(strict=True, reason="ctmpl's exit code differs from 0.42.1's")
+
+
+# The expected codes are consul-template 0.42.1's for the same arguments.
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "message", "code"),
     [
-        (["-template", "in:out", "-nope"], "extra args"),
-        (["-template", "in:out", "positional"], "extra args"),
-        (["-template", "in:out", "-max-stale", "2d"], "invalid value '2d' for flag -max-stale"),
-        (["-template", "in:out", "-once=maybe"], "invalid boolean value 'maybe' for flag -once"),
-        (["-template", ""], "template: cannot be empty"),
-        (["-template", "in:out", "-log-level", "loud"], "invalid value 'loud' for flag -log-level"),
+        (["-template", "in:out", "-nope"], "extra args", FLAGS),
+        (["-template", "in:out", "positional"], "extra args", FLAGS),
+        (
+            ["-template", "in:out", "-max-stale", "2d"],
+            "invalid value '2d' for flag -max-stale",
+            FLAGS,
+        ),
+        (
+            ["-template", "in:out", "-once=maybe"],
+            "invalid boolean value 'maybe' for flag -once",
+            FLAGS,
+        ),
+        pytest.param(["-template", ""], "template: cannot be empty", FLAGS, marks=_DIVERGES),
+        pytest.param(
+            ["-template", "in:out", "-log-level", "loud"], "'loud'", CONFIG, marks=_DIVERGES
+        ),
     ],
 )
-def test_bad_flags_exit_13_with_a_clear_message(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+def test_bad_flags_exit_with_consul_templates_code_and_a_clear_message(
+    argv: list[str], message: str, code: ExitCode, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(argv, environ={}) in (ExitCode.FLAGS_ERROR, ExitCode.CONFIG_ERROR)
+    assert main(argv, environ={}) == code
     assert message in capsys.readouterr().err
 
 

@@ -171,6 +171,8 @@ def test_unsupported_sockaddr_templates_are_errors(hosts: None) -> None:
 
 
 def test_sockaddr_reads_the_real_host() -> None:
-    text = netaddr.sockaddr('GetInterfaceIPs "."')
-    for address in text.split():
-        ipaddress.ip_address(address)
+    # Every Linux host has the loopback interface, up, holding 127.0.0.1.
+    everything = netaddr.sockaddr('GetInterfaceIPs "."').split()
+    assert "127.0.0.1" in everything
+    assert all(ipaddress.ip_address(address) for address in everything)
+    assert "127.0.0.1" in netaddr.sockaddr('GetInterfaceIPs "^lo$"').split()
