@@ -53,16 +53,15 @@ async def test_burst_of_changes_is_one_render_and_one_command(
     out, runs = tmp_path / "out", tmp_path / "runs"
     devserver.register(_web(1000))
     template = _template(out, command=_counting(runs))
-    config = _config(devserver, template, wait=WaitConfig(0.2, 1.0))
+    # min 0.5 s: far longer than the gaps of the burst, even on a busy machine; max 10 s:
+    # far longer than the burst itself. So the burst is one quiet period, one render.
+    config = _config(devserver, template, wait=WaitConfig(0.5, 10.0))
     async with RunningRunner(config) as runner:
         await eventually(lambda: text_of(out) == "1000 ", what="first render (not delayed)")
         assert lines_of(runs) == ["run"]
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        for port in range(1001, 1051):  # 50 changes, well inside one second
+        for port in range(1001, 1051):  # 50 changes, 10 ms apart
             devserver.register(_web(port))
             await asyncio.sleep(0.01)
-        assert loop.time() - started < 1.0
         expected = " ".join(str(p) for p in range(1000, 1051)) + " "
         await eventually(lambda: text_of(out) == expected, what="the burst rendered")
         await asyncio.sleep(1.5)  # nothing else may follow
