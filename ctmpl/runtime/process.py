@@ -146,8 +146,11 @@ async def run(
             handled.append(signum)
 
     try:
-        on(signal_number(config.kill_signal), lambda: runner.stop(ExitCode.INTERRUPT))
+        kill = signal_number(config.kill_signal)
+        on(kill, lambda: runner.stop(ExitCode.INTERRUPT))
         on(signal.SIGTERM, lambda: runner.stop(ExitCode.OK))
+        if kill is None:  # kill_signal = "": not listened to, so ignored as consul-template does
+            on(signal.SIGINT, lambda: log.info("SIGINT ignored: kill_signal is empty"))
         on(signal.SIGINT, lambda: runner.stop(ExitCode.INTERRUPT))
         if not config.once:
             on(signal_number(config.reload_signal), runner.request_reload)
