@@ -296,3 +296,36 @@ def test_sighup_keeps_fetched_data(
     devserver.add_latency(0)
     process.send_signal(signal.SIGTERM)
     assert process.wait(15) == 0
+
+
+# docs/operations.md: "other signals | their default action (SIGQUIT, SIGUSR1, SIGUSR2 terminate
+# the process; SIGKILL cannot be handled)"
+@pytest.mark.parametrize("sig", [signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2])
+def test_other_signals_keep_their_default_action(
+    devserver: DevServer,
+    tmp_path: Path,
+    ctmpl: Callable[..., subprocess.Popen[str]],
+    sig: signal.Signals,
+) -> None:
+    devserver.register(_web(80))
+    (tmp_path / "t.j2").write_text(JINJA)
+    out = tmp_path / "o"
+    process = ctmpl("-consul-addr", devserver.address, "-template", f"{tmp_path}/t.j2:{out}")
+    _wait_for(lambda: text_of(out) == "80 ", "the first render")
+    process.send_signal(sig)
+    assert process.wait(15) == -sig
+
+
+# docs/operations.md: "15 | invalid configuration, pid file not writable"
+def test_an_unwritable_pid_file_exits_15(
+    devserver: DevServer, tmp_path: Path, ctmpl: Callable[..., subprocess.Popen[str]]
+) -> None:
+    (tmp_path / "t.j2").write_text(JINJA)
+    pid_file = tmp_path / "missing-directory" / "ctmpl.pid"
+    process = ctmpl(
+        "-consul-addr", devserver.address, "-template", f"{tmp_path}/t.j2:{tmp_path}/o",
+        "-pid-file", str(pid_file),
+    )  # fmt: skip
+    _, log = process.communicate(timeout=30)
+    assert process.returncode == 15, log
+    assert str(pid_file) in log

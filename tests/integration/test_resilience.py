@@ -268,13 +268,16 @@ async def test_unwritable_destination_is_logged_and_the_daemon_keeps_running(
     directory, lock = lockable_dir
     out = directory / "out"
     devserver.register(_web(80))
-    running = RunningRunner(_config(devserver, _template(out)))
-    async with running:
+    template = _template(out)
+    running = RunningRunner(_config(devserver, template))
+    async with running as runner:
         await eventually(lambda: text_of(out) == "80 ", what="first render")
+        assert (_metric(runner, "ctmpl_render_errors_total", template.name) or 0) == 0
         lock()
         devserver.register(_web(81))
         await eventually(lambda: str(out) in caplog.text, what="the write error logged")
         assert "cannot create a temporary file" in caplog.text
+        assert _metric(runner, "ctmpl_render_errors_total", template.name) == 1
         assert text_of(out) == "80 "
         assert [p.name for p in directory.iterdir()] == ["out"]
         await asyncio.sleep(0.5)
