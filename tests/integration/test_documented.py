@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ctmpl.config.model import Config, ConsulConfig, TemplateConfig
@@ -329,3 +330,27 @@ def test_an_unwritable_pid_file_exits_15(
     _, log = process.communicate(timeout=30)
     assert process.returncode == 15, log
     assert str(pid_file) in log
+
+
+# docs/devserver.md: "GET /v1/catalog/service/:name | ?tag= (repeatable, all must match,
+# case-insensitive)" and "GET /v1/health/service/:name | ?passing (drops instances with any
+# non-passing check, warning included), tag ...; unknown service -> 200 []"
+def test_devserver_tag_and_passing_filters(devserver: DevServer) -> None:
+    for port, tags, status in [(1, ["Prod", "x"], "passing"), (2, ["prod"], "passing"),
+                               (3, ["prod", "x"], "warning")]:  # fmt: skip
+        devserver.register({**_web(port), "Tags": tags, "Check": {"TTL": "10m", "Status": status}})
+    with httpx.Client(base_url=devserver.url, timeout=30) as http:
+
+        def ids(path: str, **params: object) -> list[str]:
+            answer = http.get(path, params=params)  # type: ignore[arg-type]
+            assert answer.status_code == 200
+            return sorted(
+                e["ServiceID"] if "ServiceID" in e else e["Service"]["ID"] for e in answer.json()
+            )
+
+        assert ids("/v1/catalog/service/web", tag=["prod", "X"]) == ["web-1", "web-3"]
+        assert ids("/v1/catalog/service/web", tag="PROD") == ["web-1", "web-2", "web-3"]
+        assert ids("/v1/health/service/web") == ["web-1", "web-2", "web-3"]
+        assert ids("/v1/health/service/web", passing="1") == ["web-1", "web-2"]
+        assert ids("/v1/health/service/web", passing="1", tag="x") == ["web-1"]
+        assert ids("/v1/health/service/nothing-here") == []

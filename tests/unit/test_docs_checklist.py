@@ -64,5 +64,6 @@ def test_every_mapped_test_exists() -> None:
         timeout=300,
     )
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
-    found = {line.split("[", 1)[0] for line in collected.stdout.splitlines() if "::" in line}
+    lines = [line.strip() for line in collected.stdout.splitlines() if "::" in line]
+    found = set(lines) | {line.split("[", 1)[0] for line in lines}
     assert set(node_ids) <= found, sorted(set(node_ids) - found)
