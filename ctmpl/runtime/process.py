@@ -147,11 +147,13 @@ async def run(
 
     exec_mode = ExecMode.for_config(config, runner, os.environ)
     try:
+        kill = signal_number(config.kill_signal)
         if exec_mode is not None:
-            reload = signal_number(config.reload_signal)
-            exec_mode.listen(on, signal_number(config.kill_signal), reload)
-        on(signal_number(config.kill_signal), lambda: runner.stop(ExitCode.INTERRUPT))
+            exec_mode.listen(on, kill, signal_number(config.reload_signal))
+        on(kill, lambda: runner.stop(ExitCode.INTERRUPT))
         on(signal.SIGTERM, lambda: runner.stop(ExitCode.OK))
+        if kill is None:  # kill_signal = "": not listened to, so ignored as consul-template does
+            on(signal.SIGINT, lambda: log.info("SIGINT ignored: kill_signal is empty"))
         on(signal.SIGINT, lambda: runner.stop(ExitCode.INTERRUPT))
         if not config.once:
             on(signal_number(config.reload_signal), runner.request_reload)

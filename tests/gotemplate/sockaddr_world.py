@@ -138,7 +138,7 @@ def render_ctmpl_in(namespace: str, expressions: list[str]) -> list[tuple[str | 
         )  # fmt: skip
     finally:
         os.unlink(handle.name)
-    return [tuple(pair) for pair in json.loads(proc.stdout)]  # type: ignore[misc]
+    return [tuple(pair) for pair in json.loads(proc.stdout)]
 
 
 def _main(path: str) -> None:

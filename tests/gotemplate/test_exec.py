@@ -108,7 +108,7 @@ def test_missing_keys_yield_the_element_types_zero_value() -> None:
     groups = values.map_of(values.STRING_T, values.slice_of(values.ANY))
     nested = values.map_of(values.STRING_T, values.STRING_MAP)
     data = {
-        "groups": values.GoMap({"a": values.GoSlice([1], groups.elem)}, groups),
+        "groups": values.GoMap({"a": values.GoSlice([1], values.slice_of(values.ANY))}, groups),
         "nested": values.GoMap({}, nested),
         "nil": values.GoMap({}, values.STRING_MAP, nil=True),
     }

@@ -55,13 +55,13 @@ def parse_examples(text: str) -> tuple[list[str], list[Example]]:
                 i += 1
             blocks.append((fence["lang"], start + 1, "\n".join(body), current))
         i += 1
-    examples = []
+    examples: list[Example] = []
     assert not blocks or blocks[-1][0] != "jinja", "the last jinja block has no output"
-    for (lang, line, body, func), (next_lang, _, next_body, _) in itertools.pairwise(blocks):
+    for (lang, line, source, func), (next_lang, _, next_body, _) in itertools.pairwise(blocks):
         if lang == "jinja":
             assert next_lang in {"text", "error"}, f"line {line}: jinja block without output"
             # Both are compared as files would hold them, ending in a newline.
-            examples.append(Example(func, line, body + "\n", next_body + "\n", next_lang))
+            examples.append(Example(func, line, source + "\n", next_body + "\n", next_lang))
     return headings, examples
 
 

@@ -82,6 +82,8 @@ def receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket
     monkeypatch.setattr(logs, "SYSLOG_ADDRESS", path)
     yield sock
     sock.close()
+    for handler in logging.getLogger("ctmpl").handlers:
+        handler.close()  # the syslog handler's socket
     logging.getLogger("ctmpl").handlers.clear()
 
 
