@@ -33,7 +33,10 @@ the process exit code)::
     │   ├── YAMLDecodeError             ctmpl.golang.yaml
     │   ├── TOMLEncodeError             ctmpl.golang.toml
     │   ├── UnquoteError                ctmpl.golang.quoting (also a ValueError)
-    │   └── NumberSyntaxError           ctmpl.template.gotemplate.numbers (also a ValueError)
+    │   ├── NumberSyntaxError           ctmpl.template.gotemplate.numbers (also a ValueError)
+    │   ├── AddressError                ctmpl.funcs.sockaddr.addr: go-sockaddr (also a ValueError)
+    │   ├── AttrError                   ctmpl.funcs.sockaddr.attrs: go-sockaddr (also a ValueError)
+    │   └── SockaddrError               ctmpl.funcs.sockaddr.ops: go-sockaddr (also a ValueError)
     └── RequestRejected                 the in-memory Consul refused a request
         └── BadRequest                  ctmpl.memconsul.definitions (Consul's 4xx text)
 """

@@ -19,6 +19,7 @@ from ctmpl.config.model import (
     ExecEnvConfig,
     RetryConfig,
     SSLConfig,
+    SyslogConfig,
     TemplateConfig,
     TransportConfig,
     WaitConfig,
@@ -28,6 +29,7 @@ from ctmpl.errors import ConfigError
 #: Top-level keys that are fields of Config under the same name.
 _CONFIG_FIELDS = (
     "once",
+    "once_wait",
     "dry",
     "diff",
     "data_file",
@@ -79,6 +81,7 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         config_paths=config_paths,
         **given(layer, _CONFIG_FIELDS),
         exec=_exec(layer.get("exec", {})),
+        syslog=_syslog(layer.get("syslog", {})),
     )
     return config.validate()
 
@@ -92,6 +95,19 @@ def _exec(fields: dict[str, Any]) -> ExecConfig:
         command=command,
         **given(fields, ("timeout", "splay", "kill_signal", "kill_timeout", "reload_signal")),
         env=ExecEnvConfig(**env),
+    )
+
+
+def _syslog(fields: dict[str, Any]) -> SyslogConfig:
+    """consul-template's Finalize: a facility or name given anywhere switches syslog on
+    unless ``enabled`` is set."""
+    defaults = SyslogConfig()
+    facility = fields.get("facility") or None
+    name = fields.get("name") or None
+    return SyslogConfig(
+        enabled=bool(fields.get("enabled", facility is not None or name is not None)),
+        facility=facility or defaults.facility,
+        name=name or defaults.name,
     )
 
 

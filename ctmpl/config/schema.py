@@ -16,6 +16,7 @@ from ctmpl.config.model import (
     LOG_FORMATS,
     LOG_LEVELS,
     SYNTAXES,
+    SYSLOG_FACILITIES,
     WATCH_MODES,
     Config,
     TemplateConfig,
@@ -36,6 +37,7 @@ from ctmpl.config.types import (
     String,
     StringList,
     ValueType,
+    WaitLimit,
 )
 from ctmpl.golang.durations import format_go_duration
 
@@ -435,6 +437,29 @@ CONSUL = Block(
     shorthand_doc="or the address as a string (deprecated consul-template form)",
 )
 
+SYSLOG = Block(
+    "syslog",
+    "Log to syslog (`/dev/log`) as well as to stderr, as consul-template formats it. "
+    "Giving `facility` or `name` switches `enabled` on unless it is set.",
+    (
+        Key("enabled", Bool(), "Send log lines to syslog.", "true", "-syslog"),
+        Key(
+            "facility",
+            Choice(*SYSLOG_FACILITIES),
+            "Syslog facility (any case).",
+            '"LOCAL5"',
+            "-syslog-facility",
+        ),
+        Key(
+            "name",
+            String(),
+            "Program name (tag) of the syslog lines.",
+            '"ctmpl-nginx"',
+            "-syslog-name",
+        ),
+    ),
+)
+
 _EXEC_UNSUPPORTED = "is not supported by ctmpl for template commands"
 
 TEMPLATE = Block(
@@ -736,6 +761,14 @@ ROOT = Block(
         ),
         Key("once", Bool(), "Render every template once and exit.", "true", flag="-once"),
         Key(
+            "once_wait",
+            WaitLimit(),
+            "ctmpl: with once, wait for keys and services that have no data yet (an init "
+            "container's use) instead of failing; a duration is the longest wait (exit 14).",
+            '"2m"',
+            "-once-wait",
+        ),
+        Key(
             "syntax",
             Choice(*SYNTAXES),
             "Template language of templates that set none. Unset, the source's extension "
@@ -859,11 +892,7 @@ ROOT = Block(
             _enabled_false,
         ),
         EXEC,
-        Refused(
-            "syslog",
-            "syslog is not supported by ctmpl; it logs to stderr (journald keeps it)",
-            _enabled_false,
-        ),
+        SYSLOG,
         Refused(
             "log_file",
             "log_file is not supported by ctmpl; it logs to stderr",

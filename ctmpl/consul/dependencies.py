@@ -17,9 +17,9 @@ from ctmpl.consul.client import ConsulClient, ConsulResponse
 from ctmpl.consul.models import (
     HEALTH_STATES,
     PASSING,
-    CatalogSnippet,
     KeyPair,
     catalog_node_from_json,
+    catalog_snippet,
     health_service_from_json,
     node_from_json,
 )
@@ -304,10 +304,7 @@ class CatalogServicesQuery(Dependency):
             path, _common_params(self.dc, self.options), index=index, wait=wait
         )
         body = _expect(path, answer.body if answer.body is not None else {}, dict)
-        snippets = [
-            CatalogSnippet(Name=str(name), Tags=sorted(str(t) for t in (tags or [])))
-            for name, tags in body.items()
-        ]
+        snippets = [catalog_snippet(str(name), tags) for name, tags in body.items()]
         snippets.sort(key=lambda s: s.Name)
         return Fetched.of(snippets, answer)
 

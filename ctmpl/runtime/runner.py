@@ -103,6 +103,8 @@ class Runner:
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
         self._awaiting: set[Dependency] = set()
+        #: When ``-once-wait=LIMIT`` gives up (loop time), set by the first wait.
+        self._once_deadline: float | None = None
         self.passes = 0
         self.after_pass: PassHook | None = None
         self.templates = [self._load(t) for t in config.templates]
@@ -129,7 +131,8 @@ class Runner:
             store,
             wait=config.consul.block_query_wait,
             retry=RetryPolicy(attempts, retry.backoff, retry.max_backoff),
-            once=config.once,
+            # -once-wait keeps the queries going until the data is there.
+            once=config.once and config.once_wait is None,
             on_fatal=self._on_fatal,
             mode=config.consul.watch_mode,
         )
@@ -228,16 +231,34 @@ class Runner:
                     if self.config.dry and self.config.diff and changed_any:
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
-                self._check_once_progress()
+                if self.config.once_wait is None:
+                    self._check_once_progress()
             elif self.config.err_on_failed_lookup:
                 self._check_once_progress()
-            await self._wake.wait()
+            await self._wait_for_change()
             self._wake.clear()
             # Let every answer that is already in arrive before the next pass.
             await asyncio.sleep(0)
             await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
+
+    async def _wait_for_change(self) -> None:
+        """Sleep until something changes; with ``-once-wait=LIMIT``, fail when LIMIT is up."""
+        limit = self.config.once_wait if self.config.once else None
+        if not limit:
+            await self._wake.wait()
+            return
+        loop = asyncio.get_running_loop()
+        if self._once_deadline is None:
+            self._once_deadline = loop.time() + limit
+        try:
+            await asyncio.wait_for(self._wake.wait(), max(self._once_deadline - loop.time(), 0))
+        except TimeoutError:
+            missing = {dep for s in self.templates if not s.rendered for dep in s.waiting_on}
+            raise MissingDataError(
+                f"no data for {_some(frozenset(missing), 20)} after waiting {limit:g}s (-once-wait)"
+            ) from None
 
     async def _gather(self) -> None:
         """Before a pass, let first answers that are on their way arrive (up to GATHER_MAX).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from datetime import UTC, datetime
 
 from ctmpl.consul.dependencies import (
@@ -26,18 +25,25 @@ from ctmpl.consul.models import (
     Node,
     Weights,
 )
-from ctmpl.funcs.netaddr import IfAddr
+from ctmpl.funcs.sockaddr.addr import new_ip
+from ctmpl.funcs.sockaddr.ifaddr import IfAddr, IfAddrs
+from ctmpl.funcs.sockaddr.system import make_interface
 from ctmpl.sources.file import FileQuery
 from ctmpl.watch.store import Store
 
 NOW = datetime(2024, 3, 5, 14, 7, 9, 500000, tzinfo=UTC)
 ENV = {"HOME": "/home/app", "REGION": "eu-west-1", "EMPTY": ""}
-INTERFACES = [
-    IfAddr("lo", ipaddress.ip_interface("127.0.0.1/8")),
-    IfAddr("eth0", ipaddress.ip_interface("10.1.2.3/24")),
-    IfAddr("eth0", ipaddress.ip_interface("fd00::3/64")),
-    IfAddr("eth1", ipaddress.ip_interface("34.120.0.5/28")),
-]
+_LO = make_interface("lo", 1, flags="up|loopback|running", mtu=65536)
+_ETH0 = make_interface("eth0", 2, mac="02:00:00:00:00:01")
+_ETH1 = make_interface("eth1", 3, mac="02:00:00:00:00:02")
+INTERFACES = IfAddrs(
+    [
+        IfAddr(new_ip("127.0.0.1/8"), _LO),
+        IfAddr(new_ip("10.1.2.3/24"), _ETH0),
+        IfAddr(new_ip("fd00::3/64"), _ETH0),
+        IfAddr(new_ip("34.120.0.5/28"), _ETH1),
+    ]
+)
 DEFAULT_INTERFACE = "eth0"
 APP_JSON = '{"debug": true, "workers": 4}\n'
 
@@ -52,9 +58,9 @@ def _web(index: int, port: int, tags: list[str], meta: dict[str, str]) -> Health
     address = f"10.0.0.{index}"
     check = HealthCheck(Node=node, CheckID="serfHealth", Name="Serf", Status="passing")
     return HealthService(
-        Node=node, NodeID=f"id-{node}", NodeAddress=address, NodeDatacenter="dc1",
+        Node=node, NodeID=f"id-{node}", NodeAddress=address,
         NodeTaggedAddresses={}, NodeMeta={}, ServiceMeta=meta, Address=address,
-        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Kind="", Tags=sorted(tags),
+        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Tags=sorted(tags),
         Checks=[check], Status="passing", Port=port, Weights=Weights(),
     )  # fmt: skip
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl.funcs import default_registry, netaddr, timefuncs
+from ctmpl.funcs import default_registry, timefuncs
+from ctmpl.funcs.sockaddr import system as sockaddr_system
 from ctmpl.template.context import RenderContext
 from ctmpl.template.jinja import JinjaTemplate
 from tests.unit import docdata
@@ -70,8 +71,8 @@ HEADINGS, EXAMPLES = parse_examples(DOC.read_text(encoding="utf-8"))
 @pytest.fixture
 def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(timefuncs, "now", lambda: docdata.NOW)
-    monkeypatch.setattr(netaddr, "interfaces", lambda: list(docdata.INTERFACES))
-    monkeypatch.setattr(netaddr, "default_interface", lambda: docdata.DEFAULT_INTERFACE)
+    monkeypatch.setattr(sockaddr_system, "interfaces", lambda: docdata.INTERFACES)
+    monkeypatch.setattr(sockaddr_system, "default_interface", lambda: docdata.DEFAULT_INTERFACE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -74,6 +74,21 @@ RULES = (
             "ctmpl.golang",
             *GROUND,
         ),
+        exempt=("ctmpl.funcs.sockaddr",),
+    ),
+    Rule(
+        # sockaddr's argument is itself a Go template (go-sockaddr's language), run with the
+        # engine's public API over go-sockaddr's own function map.
+        "sockaddr -> template registry, golang and the Go-template engine",
+        ("ctmpl.funcs.sockaddr",),
+        (
+            "ctmpl.template.registry",
+            "ctmpl.template.gotemplate.template",
+            "ctmpl.template.gotemplate.exec",
+            "ctmpl.golang",
+            "ctmpl.funcs.args",
+            *GROUND,
+        ),
     ),
     Rule(
         "cli -> config, runtime",
