@@ -13,6 +13,7 @@ from ctmpl.consul.dependencies import (
     CatalogNodesQuery,
     CatalogServicesQuery,
     DatacentersQuery,
+    HealthConnectQuery,
     HealthServiceQuery,
     KVGetQuery,
     KVListQuery,
@@ -54,6 +55,15 @@ def safe_service(*query: str) -> list[HealthService]:
     if not instances:
         ctx.mark_missing(dep)
     return instances
+
+
+@functions.register("connect", filter=False)
+def connect(*query: str) -> list[HealthService]:
+    """Connect-capable instances for a service (its sidecar proxies, Connect-native
+    instances): ``connect("tag.name@dc~near|filter")``, the same syntax as ``service``."""
+    if not query or not query[0]:
+        return []
+    return list(current().read(HealthConnectQuery.parse(*query)))
 
 
 @functions.register("services", filter=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from ctmpl.consul.dependencies import (
@@ -9,6 +10,7 @@ from ctmpl.consul.dependencies import (
     CatalogNodesQuery,
     CatalogServicesQuery,
     DatacentersQuery,
+    HealthConnectQuery,
     HealthServiceQuery,
     KVGetQuery,
     KVListQuery,
@@ -68,6 +70,11 @@ WEB = [
     _web(2, 8080, ["http"], {"version": "1.10", "zone": "b"}),
     _web(3, 9090, ["grpc"], {"zone": "a"}),
 ]
+# The sidecar proxies of web-1 and web-2 (web-3 is not in the mesh).
+WEB_PROXIES = [
+    dataclasses.replace(s, ID=f"{s.ID}-sidecar-proxy", Name="web-sidecar-proxy", Port=21000 + i)
+    for i, s in enumerate(WEB[:2])
+]
 KV = {
     "app/name": "shop",
     "app/port": "8080",
@@ -90,6 +97,7 @@ def store() -> Store:
     data = Store()
     data.set(HealthServiceQuery.parse("web"), WEB)
     data.set(HealthServiceQuery.parse("http.web"), [s for s in WEB if "http" in s.Tags])
+    data.set(HealthConnectQuery.parse("web"), WEB_PROXIES)
     data.set(
         CatalogServicesQuery.parse(""),
         [CatalogSnippet("db", ["primary"]), CatalogSnippet("web", ["grpc", "http", "primary"])],
