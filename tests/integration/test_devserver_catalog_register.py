@@ -230,7 +230,7 @@ def test_several_nodes_list_in_node_order(http: httpx.Client) -> None:
 
 def test_deregister_a_service_a_check_and_a_node(http: httpx.Client) -> None:
     put(http, "/v1/catalog/register", external())
-    extra = {"Node": "ext1", "Address": "192.168.10.10", "ID": NODE_ID}
+    extra: dict[str, object] = {"Node": "ext1", "Address": "192.168.10.10", "ID": NODE_ID}
     extra["TaggedAddresses"] = {"lan": "192.168.10.10", "wan": "10.0.10.10"}
     extra["NodeMeta"] = {"somekey": "somevalue"}
     extra["Check"] = {"CheckID": "disk", "Name": "disk", "Status": "warning"}

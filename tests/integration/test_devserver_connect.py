@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -185,10 +186,11 @@ def test_health_connect_blocks_until_a_proxy_changes(
     index = int(first.headers["X-Consul-Index"])
     assert first.json() == []
 
-    for change in (
+    changes: tuple[Callable[[], object], ...] = (
         lambda: register(http, proxy(1)),
         lambda: http.put("/v1/agent/check/fail/service:web-1-sidecar-proxy"),
-    ):
+    )
+    for change in changes:
         out: dict[str, httpx.Response] = {}
         waiter = threading.Thread(
             target=_block, args=(devserver, "/v1/health/connect/web", index, out)

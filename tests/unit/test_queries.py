@@ -88,7 +88,7 @@ def test_connect_queries_read_like_service_queries(parts: tuple[str, ...], key: 
     query = HealthConnectQuery.parse(*parts)
     assert query.key() == key
     # Same syntax, different data: never the same dependency as the service query.
-    assert query != HealthServiceQuery.parse(*parts)
+    assert query != HealthServiceQuery.parse(*parts)  # type: ignore[comparison-overlap]
     assert query.key() != HealthServiceQuery.parse(*parts).key()
 
 
