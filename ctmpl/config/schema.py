@@ -600,7 +600,8 @@ TEMPLATE = Block(
         Key(
             "error_on_missing_key",
             Bool(),
-            "Fail on a missing map key or attribute instead of rendering it empty.",
+            "Go syntax: fail on a missing map key instead of rendering `<no value>` "
+            "(Jinja2 always fails on an undefined attribute).",
             "true",
         ),
         Key(

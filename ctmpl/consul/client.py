@@ -112,13 +112,13 @@ class ClientSettings:
 
     def ssl_context(self) -> SSLContext:
         """The TLS settings as an :class:`ssl.SSLContext` (raises ConsulError if unusable)."""
+        # One source of CAs, the first given of file, inline PEM, directory (go-rootcerts).
         cafile = self.ca_cert or (self.verify if isinstance(self.verify, str) else None)
-        capath = None if cafile else self.ca_path
+        cadata = None if cafile else self.ca_cert_bytes
+        capath = None if cafile or cadata else self.ca_path
         try:
-            if cafile or capath or self.ca_cert_bytes:
-                context = ssl.create_default_context(
-                    cafile=cafile, capath=capath, cadata=self.ca_cert_bytes
-                )
+            if cafile or capath or cadata:
+                context = ssl.create_default_context(cafile=cafile, capath=capath, cadata=cadata)
             else:
                 context = ssl.create_default_context()
             if self.verify is False:

@@ -207,3 +207,8 @@ def test_a_template_that_fails_to_load_or_render_exits_14_and_15_with_parse_only
     parse_only = ["-parse-only", "-template", f"{tmp_path / 'parse.tmpl'}:{out}"]
     assert main(parse_only, environ={}) == ExitCode.CONFIG_ERROR
     assert not out.exists()
+
+
+def test_log_file_flag_is_refused_as_an_unknown_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*BASE, "-log-file=/var/log/ctmpl.log"], environ={}) == ExitCode.FLAGS_ERROR
+    assert "-log-file (log files are not supported by ctmpl" in capsys.readouterr().err
