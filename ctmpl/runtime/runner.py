@@ -43,6 +43,11 @@ ONCE_RETRY_ATTEMPTS = 5
 #: While a template waits for first answers that are on their way, the next pass waits for
 #: them up to this long rather than running once per answer (see ``Runner._gather``).
 GATHER_MAX = 0.2
+#: A failed write (read-only or full file system, missing permission) is retried after this
+#: many seconds, doubling up to WRITE_RETRY_MAX, until it succeeds: the destination must not
+#: stay stale until some unrelated Consul change happens to arrive.
+WRITE_RETRY_BACKOFF = 0.5
+WRITE_RETRY_MAX = 30.0
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -65,6 +70,18 @@ class TemplateState:
     timer: QuiescenceTimer | None = None
     #: The quiescence timer fired: write at the next pass.
     released: bool = False
+    #: Why the destination does not hold the latest render (a failed write), or None.
+    stale: str | None = None
+    #: Consecutive failed writes, for the retry backoff.
+    write_failures: int = 0
+    retry: asyncio.TimerHandle | None = None
+
+    def cancel_timers(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.retry is not None:
+            self.retry.cancel()
+            self.retry = None
 
 
 @dataclass
@@ -173,7 +190,12 @@ class Runner:
         return self._ready
 
     def health(self) -> tuple[bool, str]:
-        """For /healthz: ready, and Consul not unreachable for longer than allowed."""
+        """For /healthz: ready, no stale destination, Consul not unreachable for too long."""
+        stale = [state for state in self.templates if state.stale is not None]
+        if stale:
+            return False, "stale destination: " + "; ".join(
+                f"{state.config.destination}: {state.stale}" for state in stale
+            )
         if self.watcher.failing:
             last = self.watcher.last_contact
             since = None if last is None else time.time() - last
@@ -201,8 +223,7 @@ class Runner:
         finally:
             systemd.stopping()
             for state in self.templates:
-                if state.timer is not None:
-                    state.timer.cancel()
+                state.cancel_timers()
             await self.watcher.stop()
             await self.client.aclose()
             if status is not None:
@@ -282,8 +303,8 @@ class Runner:
             old = previous.get((state.config.source, state.config.destination))
             if old is not None:
                 state.rendered, state.last_text = old.rendered, old.last_text
-            if old is not None and old.timer is not None:
-                old.timer.cancel()
+            if old is not None:
+                old.cancel_timers()
         if (config.consul, config.data_file, config.once) != (
             self.config.consul,
             self.config.data_file,
@@ -403,10 +424,11 @@ class Runner:
             outcome.failed = True
             return
         except RenderError as exc:
-            log.error("%s", exc)
             self.metrics.render_errors.labels(name).inc()
+            self._write_failed(state, exc)
             outcome.failed = True
             return
+        self._write_succeeded(state)
         state.rendered = True
         state.last_text = text
         self.metrics.last_render.labels(name).set(time.time())
@@ -418,6 +440,42 @@ class Runner:
         else:
             log.debug("%s: unchanged, nothing written", config.destination)
             self.metrics.unchanged.labels(name).inc()
+
+    def _write_failed(self, state: TemplateState, exc: RenderError) -> None:
+        """Mark the destination stale and retry the write later, with backoff."""
+        self.metrics.write_failures.labels(state.config.name).inc()
+        self.metrics.stale.labels(state.config.name).set(1)
+        state.stale = str(exc)
+        state.write_failures += 1
+        if self.config.once:
+            log.error("%s", exc)
+            return
+        delay = min(WRITE_RETRY_MAX, WRITE_RETRY_BACKOFF * 2 ** (state.write_failures - 1))
+        log.error("%s (destination stale, retrying in %.1fs)", exc, delay)
+        if state.retry is not None:
+            state.retry.cancel()
+        state.retry = asyncio.get_running_loop().call_later(delay, self._retry_write, state)
+
+    def _retry_write(self, state: TemplateState) -> None:
+        state.retry = None
+        # The retry writes what the next pass renders, without a new quiescence wait.
+        state.released = self._wait_for(state) is not None
+        self._wake.set()
+
+    def _write_succeeded(self, state: TemplateState) -> None:
+        if state.stale is None:
+            return
+        log.info(
+            "%s: written after %d failed attempt(s), no longer stale",
+            state.config.destination,
+            state.write_failures,
+        )
+        self.metrics.stale.labels(state.config.name).set(0)
+        state.stale = None
+        state.write_failures = 0
+        if state.retry is not None:
+            state.retry.cancel()
+            state.retry = None
 
     async def _run_commands(self, outcome: PassOutcome) -> None:
         seen: set[Command] = set()
