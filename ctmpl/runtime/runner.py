@@ -24,6 +24,7 @@ from ctmpl.consul.dependencies import Dependency
 from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
+from ctmpl.logs import redact
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
@@ -191,6 +192,10 @@ class Runner:
 
     def health(self) -> tuple[bool, str]:
         """For /healthz: ready, no stale destination, Consul not unreachable for too long."""
+        healthy, reason = self._health()
+        return healthy, redact(reason)
+
+    def _health(self) -> tuple[bool, str]:
         stale = [state for state in self.templates if state.stale is not None]
         if stale:
             return False, "stale destination: " + "; ".join(
