@@ -74,3 +74,7 @@ class RenderError(CtmplError):
 
 class CommandError(CtmplError):
     """A command (reload or check) exited non-zero or timed out."""
+
+
+class LimitError(CtmplError):
+    """A resource bound was reached (render time, output size, loop size, data size)."""

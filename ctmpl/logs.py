@@ -65,11 +65,30 @@ class _JSONFormatter(_Formatter):
         )
 
 
+#: Characters of one message (``limits.log_line``); 0 = no limit.
+_line_limit = 16 * 1024
+
+
+def set_line_limit(characters: int) -> None:
+    """Cut messages longer than ``characters`` in the middle (0 = never)."""
+    global _line_limit
+    _line_limit = characters
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut in the middle to about ``limit`` characters, saying how much was cut."""
+    if not limit or len(text) <= limit:
+        return text
+    half = max(limit // 2, 1)
+    cut = len(text) - 2 * half
+    return f"{text[:half]} [... {cut} characters cut ...] {text[-half:]}"
+
+
 def _message(record: logging.LogRecord) -> str:
     text = record.getMessage()
     if record.exc_info:
         text += "\n" + logging.Formatter().formatException(record.exc_info)
-    return redact(text)
+    return shorten(redact(text), _line_limit)
 
 
 LOG_FORMATS = ("text", "json")

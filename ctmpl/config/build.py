@@ -24,6 +24,7 @@ from ctmpl.config.model import (
     WaitConfig,
 )
 from ctmpl.errors import ConfigError
+from ctmpl.limits import Limits
 
 
 def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
@@ -57,6 +58,7 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         config_paths=config_paths,
         err_on_failed_lookup=bool(layer.get("err_on_failed_lookup", False)),
         parse_only=parse_only,
+        limits=Limits(**layer.get("limits", {})),
     )
     return config.validate()
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from ctmpl.errors import ConfigError
+from ctmpl.limits import DEFAULT as DEFAULT_LIMITS
+from ctmpl.limits import Limits
 
 DEFAULT_CONSUL_ADDR = "127.0.0.1:8500"
 DEFAULT_MAX_STALE = 2.0
@@ -187,6 +189,8 @@ class Config:
     err_on_failed_lookup: bool = False
     #: ``-parse-only``: load and parse every template, then exit.
     parse_only: bool = False
+    #: Resource bounds (the ``limits`` block).
+    limits: Limits = DEFAULT_LIMITS
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

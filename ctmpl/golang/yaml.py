@@ -21,6 +21,7 @@ import yaml
 
 from ctmpl.errors import CtmplError
 from ctmpl.golang.printing import format_float
+from ctmpl.yamlbounds import BoundedAliases
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -219,7 +220,7 @@ def encode(value: Any) -> str:
     return text.strip()
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedAliases, yaml.SafeLoader):
     """A SafeLoader typing plain scalars as yaml.v2 does when decoding into ``interface{}``.
 
     ``y``/``n`` are booleans and ``1e3`` a float; timestamps and ``1:20`` stay strings.

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TextIO
 
+from ctmpl import limits
 from ctmpl.config.model import TemplateConfig
 from ctmpl.errors import CommandError, RenderError
 from ctmpl.output import commands
@@ -61,7 +62,9 @@ class Written:
     changed: bool
 
 
-async def write(config: TemplateConfig, content: bytes) -> Written:
+async def write(
+    config: TemplateConfig, content: bytes, *, keep_output: int = limits.DEFAULT.command_output
+) -> Written:
     """Stage, check (when configured) and commit ``content``; raise RenderError on failure."""
     assert config.destination is not None
     staged = stage(
@@ -77,13 +80,13 @@ async def write(config: TemplateConfig, content: bytes) -> Written:
         if config.check is not None:
             command = check_command(config, staged.staged_path)
             try:
-                result = await commands.run(command)
+                result = await commands.run(command, keep=keep_output)
             except CommandError as exc:
                 raise CheckFailed(
                     f"{config.destination}: check rejected the new content, "
                     f"keeping the current file: {exc}"
                 ) from None
-            log.debug("%s: check passed: %s", config.destination, result.output.strip())
+            log.debug("%s: check passed: %s", config.destination, result.described_output())
         staged.commit()
     finally:
         staged.discard()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -21,10 +22,11 @@ from typing import TextIO
 from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
 from ctmpl.consul.dependencies import Dependency
-from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
+from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
-from ctmpl.logs import redact
+from ctmpl.limits import render_budget
+from ctmpl.logs import redact, set_line_limit
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
@@ -106,6 +108,7 @@ class Runner:
         reload_config: ConfigLoader | None = None,
     ) -> None:
         self.config = config
+        set_line_limit(config.limits.log_line)
         self.stdout = stdout or sys.stdout
         self.env = dict(env if env is not None else os.environ)
         self.registry = registry or default_registry()
@@ -320,6 +323,7 @@ class Runner:
             self.client = self._client_factory(config, self.metrics.consul_request)
             self.store, self.watcher = self._watching(config, self.client)
         self.config = config
+        set_line_limit(config.limits.log_line)
         self.templates = templates
         systemd.ready()
 
@@ -328,7 +332,7 @@ class Runner:
         results: list[tuple[TemplateState, RenderResult]] = []
         used: set[Dependency] = set()
         for state in self.templates:
-            result = state.template.render(self._context(state.config))
+            result = await self._render(state)
             results.append((state, result))
             used |= result.used
             state.waiting_on = result.missing
@@ -356,9 +360,30 @@ class Runner:
             systemd.ready()
         return outcome
 
-    def _context(self, config: TemplateConfig) -> RenderContext:
+    async def _render(self, state: TemplateState) -> RenderResult:
+        """Render in a worker thread, so that watches and /healthz go on answering during a
+        slow render or ``plugin`` call, within the configured limits."""
+        context = self._context(state.config, self.store.snapshot())
+        limits = self.config.limits
+        template = state.template
+
+        def render() -> RenderResult:
+            with render_budget(limits, state.config.name):
+                result = template.render(context)
+            cap = limits.output_size
+            if result.text is not None and cap and len(result.text) * 4 > cap:
+                size = len(result.text.encode("utf-8"))
+                if size > cap:
+                    reason = f"the output is {size} bytes, more than {cap} (limits.output_size)"
+                    error = TemplateError(reason, state.config.name)
+                    return dataclasses.replace(result, text=None, error=error)
+            return result
+
+        return await asyncio.to_thread(render)
+
+    def _context(self, config: TemplateConfig, store: Store) -> RenderContext:
         return RenderContext(
-            store=self.store,
+            store=store,
             template_name=config.name,
             env=self.env,
             sandbox_path=config.sandbox_path,
@@ -422,7 +447,9 @@ class Runner:
             log.debug("%s: change held back until quiet", name)
             return
         try:
-            written = await output.write(config, text.encode("utf-8"))
+            written = await output.write(
+                config, text.encode("utf-8"), keep_output=self.config.limits.command_output
+            )
         except output.CheckFailed as exc:
             log.error("%s", exc)
             self.metrics.check_failures.labels(name).inc()
@@ -493,7 +520,9 @@ class Runner:
             log.info("%s: running %s", name, command)
             started = time.monotonic()
             try:
-                result = await commands.run(command, self._command_env())
+                result = await commands.run(
+                    command, self._command_env(), keep=self.config.limits.command_output
+                )
             except CommandError as exc:
                 self.metrics.commands.labels(name, "failure").inc()
                 log.error("%s: %s", name, exc)
@@ -505,7 +534,7 @@ class Runner:
                 self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
             self.metrics.commands.labels(name, "success").inc()
             if result.output.strip():
-                log.debug("%s: command output: %s", name, result.output.strip())
+                log.debug("%s: command output: %s", name, result.described_output())
 
     def _command_env(self) -> dict[str, str]:
         env = dict(self.env)

@@ -4,6 +4,7 @@ stale destination meanwhile. Uses a real tmpfs (root only)."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -129,6 +130,8 @@ async def test_read_only_file_system_is_retried_until_writable(
         # No Consul change from here on: the retry alone brings the file up to date.
         await eventually(lambda: text_of(out) == "80 81 ", what="the retried write")
         await eventually(lambda: runner.health()[0], what="healthy again")
+        await eventually(lambda: len(lines_of(runs)) == 2, what="the command, after the write")
+        await asyncio.sleep(0.3)
         assert lines_of(runs) == ["run", "run"]
         stale = runner.metrics.registry.get_sample_value(
             "ctmpl_destination_stale", {"template": runner.templates[0].config.name}
@@ -152,6 +155,8 @@ async def test_full_file_system_is_retried_until_space_is_freed(
         filler.unlink()
         await eventually(lambda: text_of(out) == "80 81 ", what="the retried write")
         await eventually(lambda: runner.health()[0], what="healthy again")
+        await eventually(lambda: len(lines_of(runs)) == 2, what="the command, after the write")
+        await asyncio.sleep(0.3)
         assert lines_of(runs) == ["run", "run"]
         assert _failures(runner) >= failures
         assert sorted(p.name for p in tmpfs.iterdir()) == ["out.conf"]
