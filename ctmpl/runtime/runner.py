@@ -30,6 +30,7 @@ from ctmpl.logs import redact, set_line_limit
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
+from ctmpl.output.writer import remove_leftover_temp_files
 from ctmpl.runtime import systemd
 from ctmpl.runtime.metrics import Metrics
 from ctmpl.runtime.quiescence import QuiescenceTimer
@@ -217,6 +218,7 @@ class Runner:
 
     async def run(self) -> int:
         """Run until stopped (or done, in once mode); return the process exit code."""
+        self._remove_leftovers()
         status = None
         if self.config.status_addr:
             from ctmpl.runtime.status import (
@@ -236,6 +238,15 @@ class Runner:
             await self.client.aclose()
             if status is not None:
                 await status.stop()
+
+    def _remove_leftovers(self) -> None:
+        """Staged files of a ctmpl killed mid-write would stay beside their destination."""
+        if self.config.dry:
+            return
+        for state in self.templates:
+            if state.config.destination:
+                for path in remove_leftover_temp_files(state.config.destination):
+                    log.info("removed %s, left by an interrupted write", path)
 
     async def _loop(self) -> int:
         changed_any = False
