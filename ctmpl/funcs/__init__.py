@@ -15,6 +15,7 @@ from ctmpl.funcs import (
     sprig,
     text,
     timefuncs,
+    validate,
 )
 from ctmpl.template.registry import Registry, TemplateFunction
 
@@ -32,6 +33,7 @@ _MODULES = (
     timefuncs,
     scratch,
     netaddr,
+    validate,
     sprig,
 )
 
