@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -15,6 +16,7 @@ import httpx
 
 from ctmpl.errors import (
     ConfigError,
+    ConsulDeadlineExceeded,
     ConsulError,
     ConsulPermissionDenied,
     ConsulProtocolError,
@@ -36,16 +38,26 @@ REDACTED = "[redacted]"
 READ_CONNECTIONS = 8
 #: A blocking query waiting at most this long counts as a read, not a long poll.
 SHORT_WAIT = 5.0
+#: Consul's wait when a blocking query names none (``default_query_time``).
+DEFAULT_QUERY_WAIT = 300.0
+#: Consul adds up to wait/16 to a blocking query's wait to spread wake-ups.
+JITTER_FRACTION = 16
 
 
 @dataclass(frozen=True, slots=True)
 class ConsulResponse:
-    """A decoded answer: ``body`` is None when Consul said 404 (e.g. a missing key)."""
+    """A decoded answer: ``body`` is None when Consul said 404 (e.g. a missing key).
+
+    ``index_error`` says why the answer had no usable ``X-Consul-Index`` (``index`` is then
+    0); every endpoint that can block sends one, so for those it is a protocol error of
+    that answer, which the watch loop handles without discarding the data.
+    """
 
     body: Any
     index: int
     last_contact_ms: int
     known_leader: bool
+    index_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +87,15 @@ class ClientSettings:
     dial_keep_alive: float = 30.0
     disable_keep_alives: bool = False
     idle_conn_timeout: float = 5.0
+    #: Idle connections kept in all; 0 = no limit but the per-host one (one host: the smaller).
+    max_idle_conns: int = 0
     max_idle_conns_per_host: int = 100
     #: 0 = unlimited.
     max_conns_per_host: int = 0
+    #: Time a request may take once sent, beyond a blocking query's wait and Consul's
+    #: jitter (wait/16): the whole answer must have arrived by then, so a silent or
+    #: trickling server cannot hold a watch.
+    deadline_margin: float = 15.0
 
     def __repr__(self) -> str:
         return f"ClientSettings(address={self.shown_url!r}, ssl={self.uses_tls})"
@@ -153,6 +171,8 @@ class ClientSettings:
 
     def _limits(self, cap: int | None) -> httpx.Limits:
         keepalive = 0 if self.disable_keep_alives else self.max_idle_conns_per_host
+        if self.max_idle_conns > 0:
+            keepalive = min(keepalive, self.max_idle_conns)
         if cap is not None:
             keepalive = min(keepalive, cap)
         return httpx.Limits(
@@ -199,6 +219,9 @@ class ConsulClient:
         if settings.token:
             headers["X-Consul-Token"] = settings.token
         self._connect_timeout = settings.connect_timeout
+        #: An in-process transport tells nothing of when a request is sent: its deadline
+        #: runs from the call.
+        self._deadline_from_call = transport is not None
         self._extensions: dict[str, Any] = {}
         if settings.server_name and settings.uses_tls:
             self._extensions["sni_hostname"] = settings.server_name
@@ -287,18 +310,20 @@ class ConsulClient:
             query["index"] = str(index)
             if wait is not None:
                 query["wait"] = format_duration(wait)
-        read_timeout = None if wait is None else wait + wait / 16 + 15.0
+        read_timeout = None if wait is None else wait + wait / JITTER_FRACTION + 15.0
         self.requests += 1
         long_poll = index > 0 and (wait is None or wait > SHORT_WAIT)
         http = self._polls if long_poll else self._reads
+        deadline = self.deadline(index, wait)
         try:
-            answer = await http.get(
+            answer = await self._send(
+                http,
                 path,
-                params=query,
-                timeout=httpx.Timeout(
+                query,
+                httpx.Timeout(
                     connect=self._connect_timeout, read=read_timeout, write=30.0, pool=None
                 ),
-                extensions=self._extensions,
+                deadline,
             )
         except httpx.TransportError as exc:
             if self.observer is not None:
@@ -307,17 +332,68 @@ class ConsulClient:
                 f"cannot reach Consul at {self.settings.shown_url} for {path}: {_reason(exc)}",
                 endpoint=path,
             ) from None
+        except TimeoutError:
+            if self.observer is not None:
+                self.observer(path, None)
+            raise ConsulDeadlineExceeded(
+                f"no complete answer from Consul at {self.settings.base_url} for {path} "
+                f"within {format_duration(deadline)} of sending it (a silent or trickling "
+                "response)",
+                endpoint=path,
+            ) from None
         if self.observer is not None:
             self.observer(path, answer.status_code)
         return self._decode(path, answer, raw)
 
+    def deadline(self, index: int, wait: float | None) -> float:
+        """Seconds a request may take once sent: a blocking query's wait, Consul's jitter
+        (up to wait/16) and ``deadline_margin``."""
+        blocking = 0.0
+        if index > 0:
+            blocking = DEFAULT_QUERY_WAIT if wait is None else wait
+        return blocking + blocking / JITTER_FRACTION + self.settings.deadline_margin
+
+    async def _send(
+        self,
+        http: httpx.AsyncClient,
+        path: str,
+        query: dict[str, str | list[str]],
+        timeout: httpx.Timeout,
+        deadline: float,
+    ) -> httpx.Response:
+        """GET with an overall deadline (TimeoutError when it passes).
+
+        The deadline starts when the request's headers go out, not before: waiting for a
+        connection of a capped pool, or connecting (``dial_timeout``), is not Consul's
+        answer being late.
+        """
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(None) as limit:
+
+            def arm() -> None:
+                if limit.when() is None:
+                    limit.reschedule(loop.time() + deadline)
+
+            async def trace(event: str, _info: dict[str, Any]) -> None:
+                if event.endswith(".send_request_headers.started"):
+                    arm()
+
+            if self._deadline_from_call:
+                arm()
+            return await http.get(
+                path,
+                params=query,
+                timeout=timeout,
+                extensions={**self._extensions, "trace": trace},
+            )
+
     def _decode(self, path: str, answer: httpx.Response, raw: bool) -> ConsulResponse:
         status = answer.status_code
-        index = _header_int(answer, "X-Consul-Index")
+        index, index_error = _index(answer)
         last_contact = _header_int(answer, "X-Consul-LastContact")
         known_leader = answer.headers.get("X-Consul-KnownLeader") == "true"
         if status == 404:
-            return ConsulResponse(None, index, last_contact, known_leader)
+            return ConsulResponse(None, index, last_contact, known_leader, index_error)
         if status == 403:
             raise ConsulPermissionDenied(
                 f"permission denied reading {path} (check the ACL token's policy): "
@@ -332,14 +408,14 @@ class ConsulClient:
                 status=status,
             )
         if raw:
-            return ConsulResponse(answer.content, index, last_contact, known_leader)
+            return ConsulResponse(answer.content, index, last_contact, known_leader, index_error)
         try:
             body = json.loads(answer.content)
         except ValueError as exc:
             raise ConsulProtocolError(
                 f"Consul answered malformed JSON for {path}: {exc}", endpoint=path, status=status
             ) from None
-        return ConsulResponse(body, index, last_contact, known_leader)
+        return ConsulResponse(body, index, last_contact, known_leader, index_error)
 
 
 def _split_userinfo(url: str) -> tuple[str, str, str]:
@@ -367,6 +443,16 @@ def _reason(exc: httpx.TransportError) -> str:
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return f"TLS certificate verification failed ({text}); check the CA and server name"
     return text
+
+
+def _index(answer: httpx.Response) -> tuple[int, str | None]:
+    """``X-Consul-Index``, or 0 and why it is unusable (missing, not a number)."""
+    value = answer.headers.get("X-Consul-Index")
+    if value is None:
+        return 0, "Consul's answer has no X-Consul-Index header"
+    if not (value.strip().isascii() and value.strip().isdigit()):
+        return 0, f"Consul sent a non-numeric X-Consul-Index header: {value[:40]!r}"
+    return int(value), None
 
 
 def _header_int(answer: httpx.Response, name: str) -> int:

@@ -1,4 +1,10 @@
-"""Template functions: one registry shared by every template syntax."""
+"""Template functions: one registry shared by every template syntax.
+
+Each module registers into a :class:`ctmpl.template.registry.Registry` of its own;
+:func:`default_registry` joins them. The caller (runtime, cli) hands the result to the
+template loader, so the engines never import this package. Go's printing, JSON, YAML, TOML,
+regular expressions and time layouts come from ``ctmpl.golang``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ from ctmpl.funcs import (
     environment,
     files,
     mathfuncs,
-    netaddr,
     parsing,
     scratch,
+    sockaddr,
     sprig,
     text,
     timefuncs,
@@ -32,7 +38,7 @@ _MODULES = (
     mathfuncs,
     timefuncs,
     scratch,
-    netaddr,
+    sockaddr,
     validate,
     sprig,
 )

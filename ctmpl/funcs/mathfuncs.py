@@ -14,11 +14,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from ctmpl import limits
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import go_quote, go_type
 from ctmpl.funcs.parsing import parse_int
 from ctmpl.golang.printing import go_str
+from ctmpl.template import limits
 from ctmpl.template.registry import Registry
 
 functions = Registry()

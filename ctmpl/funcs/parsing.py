@@ -15,10 +15,10 @@ from typing import Any
 
 from ctmpl.errors import CtmplError, FunctionError
 from ctmpl.funcs.args import expect_str, go_quote
-from ctmpl.golang import jsonfmt as gojson
+from ctmpl.golang import jsonencode as gojson
 from ctmpl.golang import toml as gotoml
 from ctmpl.golang import yaml as goyaml
-from ctmpl.golang.printing import sorted_dict
+from ctmpl.golang.values import sorted_dict
 from ctmpl.template.registry import Registry
 
 functions = Registry()

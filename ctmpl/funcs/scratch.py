@@ -10,7 +10,7 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str
-from ctmpl.golang.printing import sort_key
+from ctmpl.golang.values import sort_key
 from ctmpl.template.context import current
 from ctmpl.template.registry import Registry, TemplateFunction
 

@@ -36,9 +36,9 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ctmpl import limits
 from ctmpl.errors import CtmplError
-from ctmpl.golang import fmt, values
+from ctmpl.golang import fmt, jsonencode, values
+from ctmpl.template import limits
 from ctmpl.template.registry import Impl, Registry
 
 functions = Registry()
@@ -534,32 +534,18 @@ def adler32sum(s: str) -> str:
     return str(zlib.adler32(_bytes(s)))
 
 
-def _json(v: Any, indent: int | None, escape_html: bool) -> str:
-    text = json.dumps(
-        _jsonable(v),
-        ensure_ascii=False,
-        indent=indent,
-        separators=(",", ":") if indent is None else (",", ": "),
-        sort_keys=True,
-    )
-    if escape_html:
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+def _marshal(v: Any, indent: str | None) -> str:
+    """``toJson``/``toPrettyJson``: ``json.Marshal``'s text, or ``""`` when Go's fails."""
+    try:
+        return jsonencode.encode(v, indent=indent)
+    except jsonencode.JSONEncodeError:
+        return ""
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {strval(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if values.kind(v) in (values.STRUCT, values.PTR) and hasattr(v, "__dataclass_fields__"):
-        return {name: _jsonable(x) for name, x in values.struct_fields(v)}
-    return v
-
-
-sprig("toJson")(lambda v: _json(v, None, True))
-sprig("toRawJson")(lambda v: _json(v, None, False))
-sprig("toPrettyJson")(lambda v: _json(v, 2, True))
+sprig("toJson")(lambda v: _marshal(v, None))
+# An Encoder with SetEscapeHTML(false); its error (NaN...) fails the template.
+sprig("toRawJson")(lambda v: jsonencode.encode(v, escape_html=False))
+sprig("toPrettyJson")(lambda v: _marshal(v, "  "))
 
 
 @sprig("fromJson")

@@ -14,8 +14,9 @@ from typing import Any
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_int, expect_str
-from ctmpl.golang.printing import go_str, sorted_dict
+from ctmpl.golang.printing import go_str
 from ctmpl.golang.regex import compile_go, replace_all
+from ctmpl.golang.values import sorted_dict
 from ctmpl.template.registry import Registry
 
 functions = Registry()

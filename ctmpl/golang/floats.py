@@ -116,8 +116,11 @@ def _format_hex(v: float, fmt: str, prec: int) -> str:
     return out.upper().replace("0X", "0X") if fmt == "X" else out
 
 
-def format_float(v: float, fmt: str, prec: int) -> str:
-    """``strconv.FormatFloat(v, fmt, prec, 64)``; ``prec < 0`` means shortest."""
+def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
+    """``strconv.FormatFloat(v, fmt, prec, 64)``; ``prec < 0`` means shortest.
+
+    The defaults give what ``%v`` prints for a float64 (``1e+06``, ``0.5``, ``2``).
+    """
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):

@@ -66,113 +66,138 @@ class _Printf:
         return num, is_int, new_arg_num
 
     def run(self) -> None:
-        p, fmt, args = self.p, self.fmt, self.args
-        end = len(fmt)
+        """One pass over the format: literal text, then ``%``, flags, width, precision, verb."""
+        fmt, end = self.fmt, len(self.fmt)
         arg_num = 0
-        after_index = False
         i = 0
         while i < end:
             self.good_arg_num = True
-            last = i
-            while i < end and fmt[i] != "%":
-                i += 1
-            if i > last:
-                p.buf.append(fmt[last:i])
+            i = self._copy_literal(i)
             if i >= end:
                 break
-            i += 1
-            p.clear_flags()
-            simple_done = False
-            while i < end:
-                c = fmt[i]
-                if c == "#":
-                    p.sharp = True
-                elif c == "0":
-                    p.zero = True
-                elif c == "+":
-                    p.plus = True
-                elif c == "-":
-                    p.minus = True
-                elif c == " ":
-                    p.space = True
-                else:
-                    if "a" <= c <= "z" and arg_num < len(args):
-                        if c in "vw":
-                            p.sharp_v, p.sharp = p.sharp, False
-                            p.plus_v, p.plus = p.plus, False
-                        p.print_arg(args[arg_num], c)
-                        arg_num += 1
-                        i += 1
-                        simple_done = True
-                    break
-                i += 1
-            if simple_done:
+            self.p.clear_flags()
+            i, arg_num, printed = self._flags(i + 1, arg_num)
+            if printed:
                 continue
-            arg_num, i, after_index = self.arg_number(arg_num, i)
-            if i < end and fmt[i] == "*":
-                i += 1
-                p.wid, p.wid_present, arg_num = self.int_from_arg(arg_num)
-                if not p.wid_present:
-                    p.buf.append("%!(BADWIDTH)")
-                if p.wid < 0:
-                    p.wid = -p.wid
-                    p.minus = True
-                    p.zero = False
-                after_index = False
-            else:
-                p.wid, p.wid_present, i = self.parse_num(i)
-                if after_index and p.wid_present:
-                    self.good_arg_num = False
-            if i + 1 < end and fmt[i] == ".":
-                i += 1
-                if after_index:
-                    self.good_arg_num = False
-                arg_num, i, after_index = self.arg_number(arg_num, i)
-                if i < end and fmt[i] == "*":
-                    i += 1
-                    p.prec, p.prec_present, arg_num = self.int_from_arg(arg_num)
-                    if p.prec < 0:
-                        p.prec = 0
-                        p.prec_present = False
-                    if not p.prec_present:
-                        p.buf.append("%!(BADPREC)")
-                    after_index = False
-                else:
-                    p.prec, p.prec_present, i = self.parse_num(i)
-                    if not p.prec_present:
-                        p.prec = 0
-                        p.prec_present = True
+            i, arg_num, after_index = self._width(i, arg_num)
+            i, arg_num, after_index = self._precision(i, arg_num, after_index)
             if not after_index:
                 arg_num, i, after_index = self.arg_number(arg_num, i)
             if i >= end:
-                p.buf.append("%!(NOVERB)")
+                self.p.buf.append("%!(NOVERB)")
                 break
-            verb = fmt[i]
+            arg_num = self._verb(fmt[i], arg_num)
             i += 1
-            if verb == "%":
-                p.buf.append("%")
-            elif not self.good_arg_num:
-                p.buf.append("%!" + verb + "(BADINDEX)")
-            elif arg_num >= len(args):
-                p.buf.append("%!" + verb + "(MISSING)")
+        if not self.reordered and arg_num < len(self.args):
+            self._extra(arg_num)
+
+    def _copy_literal(self, i: int) -> int:
+        """Copy the text up to the next ``%``; return its index (or the end)."""
+        j = self.fmt.find("%", i)
+        j = len(self.fmt) if j < 0 else j
+        if j > i:
+            self.p.buf.append(self.fmt[i:j])
+        return j
+
+    def _flags(self, i: int, arg_num: int) -> tuple[int, int, bool]:
+        """Read ``#0+- `` flags; a plain letter verb right after them is printed at once
+        (Go's fast path), which the third result reports."""
+        p, fmt, args = self.p, self.fmt, self.args
+        while i < len(fmt):
+            c = fmt[i]
+            if c == "#":
+                p.sharp = True
+            elif c == "0":
+                p.zero = True
+            elif c == "+":
+                p.plus = True
+            elif c == "-":
+                p.minus = True
+            elif c == " ":
+                p.space = True
             else:
-                if verb in "vw":
-                    p.sharp_v, p.sharp = p.sharp, False
-                    p.plus_v, p.plus = p.plus, False
-                p.print_arg(args[arg_num], verb)
-                arg_num += 1
-        if not self.reordered and arg_num < len(args):
-            p.clear_flags()
-            p.buf.append("%!(EXTRA ")
-            for j, arg in enumerate(args[arg_num:]):
-                if j:
-                    p.buf.append(", ")
-                if arg is None:
-                    p.buf.append("<nil>")
-                else:
-                    p.buf.append(values.type_name(arg) + "=")
-                    p.print_arg(arg, "v")
-            p.buf.append(")")
+                if "a" <= c <= "z" and arg_num < len(args):
+                    self._print(args[arg_num], c)
+                    return i + 1, arg_num + 1, True
+                break
+            i += 1
+        return i, arg_num, False
+
+    def _width(self, i: int, arg_num: int) -> tuple[int, int, bool]:
+        """An optional ``[n]``, then the width: digits or ``*`` (taken from an argument)."""
+        p, fmt = self.p, self.fmt
+        arg_num, i, after_index = self.arg_number(arg_num, i)
+        if i < len(fmt) and fmt[i] == "*":
+            p.wid, p.wid_present, arg_num = self.int_from_arg(arg_num)
+            if not p.wid_present:
+                p.buf.append("%!(BADWIDTH)")
+            if p.wid < 0:
+                p.wid = -p.wid
+                p.minus = True
+                p.zero = False
+            return i + 1, arg_num, False
+        p.wid, p.wid_present, i = self.parse_num(i)
+        if after_index and p.wid_present:
+            self.good_arg_num = False
+        return i, arg_num, after_index
+
+    def _precision(self, i: int, arg_num: int, after_index: bool) -> tuple[int, int, bool]:
+        """``.`` then an optional ``[n]`` and digits or ``*``; a bare ``.`` means zero."""
+        p, fmt = self.p, self.fmt
+        if not (i + 1 < len(fmt) and fmt[i] == "."):
+            return i, arg_num, after_index
+        if after_index:
+            self.good_arg_num = False
+        arg_num, i, after_index = self.arg_number(arg_num, i + 1)
+        if i < len(fmt) and fmt[i] == "*":
+            p.prec, p.prec_present, arg_num = self.int_from_arg(arg_num)
+            if p.prec < 0:
+                p.prec = 0
+                p.prec_present = False
+            if not p.prec_present:
+                p.buf.append("%!(BADPREC)")
+            return i + 1, arg_num, False
+        p.prec, p.prec_present, i = self.parse_num(i)
+        if not p.prec_present:
+            p.prec = 0
+            p.prec_present = True
+        return i, arg_num, after_index
+
+    def _verb(self, verb: str, arg_num: int) -> int:
+        """Print the argument ``verb`` applies to, or Go's complaint; the next argument."""
+        buf = self.p.buf
+        if verb == "%":
+            buf.append("%")
+        elif not self.good_arg_num:
+            buf.append("%!" + verb + "(BADINDEX)")
+        elif arg_num >= len(self.args):
+            buf.append("%!" + verb + "(MISSING)")
+        else:
+            self._print(self.args[arg_num], verb)
+            return arg_num + 1
+        return arg_num
+
+    def _print(self, arg: Any, verb: str) -> None:
+        p = self.p
+        if verb in "vw":
+            p.sharp_v, p.sharp = p.sharp, False
+            p.plus_v, p.plus = p.plus, False
+        p.print_arg(arg, verb)
+
+    def _extra(self, arg_num: int) -> None:
+        """``%!(EXTRA type=value, ...)`` for arguments no verb used."""
+        p = self.p
+        p.clear_flags()
+        p.buf.append("%!(EXTRA ")
+        for j, arg in enumerate(self.args[arg_num:]):
+            if j:
+                p.buf.append(", ")
+            if arg is None:
+                p.buf.append("<nil>")
+            else:
+                p.buf.append(values.type_name(arg) + "=")
+                p.print_arg(arg, "v")
+        p.buf.append(")")
 
 
 def sprintf(fmt: str, *args: Any) -> str:

@@ -6,6 +6,8 @@ kept as surrogate escapes so that nothing is lost on the way to the output file.
 
 from __future__ import annotations
 
+from ctmpl.errors import GoError
+
 _SIMPLE_ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
@@ -18,7 +20,7 @@ _SIMPLE_ESCAPES = {
 _UNESCAPES = {"a": 0x07, "b": 0x08, "f": 0x0C, "n": 0x0A, "r": 0x0D, "t": 0x09, "v": 0x0B}
 
 
-class UnquoteError(ValueError):
+class UnquoteError(GoError, ValueError):
     """``strconv.ErrSyntax``: the literal is not valid Go syntax."""
 
     def __init__(self) -> None:
@@ -75,7 +77,8 @@ def can_backquote(text: str) -> bool:
     return True
 
 
-def unquote_char(text: str, pos: int, quote: str) -> tuple[int, bool, int]:
+# Go's strconv.UnquoteChar, escape for escape.
+def unquote_char(text: str, pos: int, quote: str) -> tuple[int, bool, int]:  # noqa: C901
     """Decode one character or escape at ``text[pos]``.
 
     Returns ``(value, is_byte, new_pos)``: ``is_byte`` marks ``\\x``/octal escapes, whose

@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ctmpl.errors import CtmplError
-from ctmpl.golang.printing import format_float, go_str
+from ctmpl.errors import GoError
+from ctmpl.golang.floats import format_float
+from ctmpl.golang.printing import go_str
 
 INDENT = "  "
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -23,7 +24,7 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f
 _ESCAPES["\r"] = "\\r"
 
 
-class TOMLEncodeError(CtmplError):
+class TOMLEncodeError(GoError):
     """A value has no TOML form (NaN keys, an array of tables at the top level...)."""
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 
-from ctmpl.errors import CtmplError
-from ctmpl.golang.printing import format_float
-from ctmpl.yamlbounds import BoundedAliases
+from ctmpl.errors import GoError
+from ctmpl.golang import values
+from ctmpl.golang.floats import format_float
+from ctmpl.golang.yamlbounds import BoundedAliases
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -46,11 +47,11 @@ _BASE60_RE = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?\Z")
 
 
-class YAMLEncodeError(CtmplError):
+class YAMLEncodeError(GoError):
     """A value has no YAML form (a function, an unknown object...)."""
 
 
-class YAMLDecodeError(CtmplError):
+class YAMLDecodeError(GoError):
     """The text is not YAML."""
 
 
@@ -149,6 +150,9 @@ def sort_keys(keys: list[Any]) -> list[Any]:
 class _Dumper(yaml.SafeDumper):
     """A SafeDumper whose implicit typing and scalar styles are yaml.v2's."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # yaml.v2 writes a value shared by two places twice, never as an alias
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
             return resolve_plain(value)
@@ -184,7 +188,16 @@ def _represent_sequence(dumper: _Dumper, value: Any) -> yaml.SequenceNode:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value))
 
 
+def _represent_int(dumper: _Dumper, value: int) -> yaml.ScalarNode:
+    """Named integer types: a ``time.Duration`` is written as its text, as yaml.v2 does."""
+    if isinstance(value, values.Duration):
+        return _represent_str(dumper, value.String())
+    return dumper.represent_int(int(value))
+
+
 def _represent_object(dumper: _Dumper, value: Any) -> yaml.Node:
+    if isinstance(value, values.NilPointer):
+        return dumper.represent_none(None)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = [(f.name.lower(), getattr(value, f.name)) for f in dataclasses.fields(value)]
         return dumper.represent_mapping("tag:yaml.org,2002:map", items)
@@ -198,6 +211,8 @@ _Dumper.add_representer(float, _represent_float)
 _Dumper.add_representer(dict, _represent_mapping)
 _Dumper.add_representer(list, _represent_sequence)
 _Dumper.add_representer(tuple, _represent_sequence)
+_Dumper.add_multi_representer(int, _represent_int)
+_Dumper.add_multi_representer(list, _represent_sequence)
 _Dumper.add_multi_representer(object, _represent_object)
 
 
@@ -225,6 +240,9 @@ class _Loader(BoundedAliases, yaml.SafeLoader):
 
     ``y``/``n`` are booleans and ``1e3`` a float; timestamps and ``1:20`` stay strings.
     """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # yaml.v2 writes a value shared by two places twice, never as an alias
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:

@@ -7,12 +7,12 @@ import shlex
 from dataclasses import dataclass
 from typing import TextIO
 
-from ctmpl import limits
 from ctmpl.config.model import TemplateConfig
 from ctmpl.errors import CommandError, RenderError
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
-from ctmpl.output.writer import read_current, stage, unified_diff
+from ctmpl.output.writer import owner_ids, read_current, stage, unified_diff
+from ctmpl.template import limits
 
 log = logging.getLogger("ctmpl.output")
 
@@ -67,12 +67,15 @@ async def write(
 ) -> Written:
     """Stage, check (when configured) and commit ``content``; raise RenderError on failure."""
     assert config.destination is not None
+    uid, gid = owner_ids(config.user, config.group)
     staged = stage(
         config.destination,
         content,
         perms=config.perms,
         create_dirs=config.create_dest_dirs,
         backup=config.backup,
+        uid=uid,
+        gid=gid,
     )
     if staged is None:
         return Written(changed=False)

@@ -11,8 +11,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ctmpl import limits
 from ctmpl.errors import CommandError
+from ctmpl.template import limits
 
 DEFAULT_TIMEOUT = 30.0
 

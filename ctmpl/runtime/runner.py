@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -25,7 +25,6 @@ from ctmpl.consul.dependencies import Dependency
 from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
-from ctmpl.limits import render_budget
 from ctmpl.logs import redact, set_line_limit
 from ctmpl.output import apply as output
 from ctmpl.output import commands
@@ -35,6 +34,7 @@ from ctmpl.runtime import systemd
 from ctmpl.runtime.metrics import Metrics
 from ctmpl.runtime.quiescence import QuiescenceTimer
 from ctmpl.template.context import RenderContext, RenderResult
+from ctmpl.template.limits import render_budget
 from ctmpl.template.loader import Template, load_template
 from ctmpl.template.registry import Registry
 from ctmpl.watch.store import Store
@@ -55,6 +55,8 @@ WRITE_RETRY_MAX = 30.0
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
+#: Called after every pass, once its commands ran (exec mode starts or reloads its child).
+PassHook = Callable[["PassOutcome"], Awaitable[None]]
 
 
 @dataclass
@@ -123,7 +125,10 @@ class Runner:
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
         self._awaiting: set[Dependency] = set()
+        #: When ``-once-wait=LIMIT`` gives up (loop time), set by the first wait.
+        self._once_deadline: float | None = None
         self.passes = 0
+        self.after_pass: PassHook | None = None
         self.templates = [self._load(t) for t in config.templates]
         self.client = client_factory(config, self.metrics.consul_request)
         self.store, self.watcher = self._watching(config, self.client)
@@ -148,7 +153,8 @@ class Runner:
             store,
             wait=config.consul.block_query_wait,
             retry=RetryPolicy(attempts, retry.backoff, retry.max_backoff),
-            once=config.once,
+            # -once-wait keeps the queries going until the data is there.
+            once=config.once and config.once_wait is None,
             on_fatal=self._on_fatal,
             mode=config.consul.watch_mode,
         )
@@ -195,7 +201,8 @@ class Runner:
         return self._ready
 
     def health(self) -> tuple[bool, str]:
-        """For /healthz: ready, no stale destination, Consul not unreachable for too long."""
+        """For /healthz: ready, no stale destination, no watch stalled, Consul not
+        unreachable for too long."""
         healthy, reason = self._health()
         return healthy, redact(reason)
 
@@ -205,11 +212,9 @@ class Runner:
             return False, "stale destination: " + "; ".join(
                 f"{state.config.destination}: {state.stale}" for state in stale
             )
-        if self.watcher.failing:
-            last = self.watcher.last_contact
-            since = None if last is None else time.time() - last
-            if since is None or since > self.config.unhealthy_after:
-                return False, f"Consul unreachable: {next(iter(self.watcher.failing.values()))}"
+        problem = self.watcher.health.problem(self.config.unhealthy_after)
+        if problem is not None:
+            return False, problem
         if not self._ready:
             return False, "waiting for the first render of every template"
         return True, "ok"
@@ -221,9 +226,7 @@ class Runner:
         self._remove_leftovers()
         status = None
         if self.config.status_addr:
-            from ctmpl.runtime.status import (
-                StatusServer,  # starlette and uvicorn: only when asked for
-            )
+            from ctmpl.runtime.status import StatusServer  # a thread: only when asked for
 
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()
@@ -255,6 +258,8 @@ class Runner:
                 self._reload_requested = False
                 await self._reload()
             outcome = await self._pass()
+            if self.after_pass is not None:
+                await self.after_pass(outcome)
             changed_any = changed_any or outcome.would_change
             if self._fatal is not None:
                 raise self._fatal
@@ -267,14 +272,34 @@ class Runner:
                     if self.config.dry and self.config.diff and changed_any:
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
+                if self.config.once_wait is None:
+                    self._check_once_progress()
+            elif self.config.err_on_failed_lookup:
                 self._check_once_progress()
-            await self._wake.wait()
+            await self._wait_for_change()
             self._wake.clear()
             # Let every answer that is already in arrive before the next pass.
             await asyncio.sleep(0)
             await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
+
+    async def _wait_for_change(self) -> None:
+        """Sleep until something changes; with ``-once-wait=LIMIT``, fail when LIMIT is up."""
+        limit = self.config.once_wait if self.config.once else None
+        if not limit:
+            await self._wake.wait()
+            return
+        loop = asyncio.get_running_loop()
+        if self._once_deadline is None:
+            self._once_deadline = loop.time() + limit
+        try:
+            await asyncio.wait_for(self._wake.wait(), max(self._once_deadline - loop.time(), 0))
+        except TimeoutError:
+            missing = {dep for s in self.templates if not s.rendered for dep in s.waiting_on}
+            raise MissingDataError(
+                f"no data for {_some(frozenset(missing), 20)} after waiting {limit:g}s (-once-wait)"
+            ) from None
 
     async def _gather(self) -> None:
         """Before a pass, let first answers that are on their way arrive (up to GATHER_MAX).
@@ -296,7 +321,8 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _check_once_progress(self) -> None:
-        """In once mode, fail instead of waiting forever for data that is not there."""
+        """In once mode (or with err_on_failed_lookup), fail instead of waiting forever for
+        data that is not there."""
         for state in self.templates:
             if not state.rendered and state.stuck:
                 names = _some(state.waiting_on, 20)

@@ -1,1 +1,6 @@
-"""Templates: loading (Jinja2, later Go syntax), the render context and render results."""
+"""Templates: the function registry, the render context, the loader and the two engines.
+
+:mod:`.registry` is the interface the function library (``ctmpl.funcs``) registers into;
+the engines (:mod:`.jinja`, :mod:`.gotemplate`) are given a registry by their caller and
+never import the library. Go semantics come from ``ctmpl.golang``.
+"""

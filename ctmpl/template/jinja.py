@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import types
 from typing import Any
 
@@ -11,10 +10,10 @@ import jinja2
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 
-from ctmpl import limits
-from ctmpl.consul import models
 from ctmpl.errors import CtmplError, LimitError, TemplateError
+from ctmpl.golang import values
 from ctmpl.golang.printing import go_scalar
+from ctmpl.template import limits
 from ctmpl.template.context import RenderContext, RenderResult, activate
 from ctmpl.template.registry import Registry
 
@@ -23,16 +22,22 @@ from ctmpl.template.registry import Registry
 JINJA_FILTERS = frozenset(DEFAULT_FILTERS)
 
 
-# The data models are frozen dataclasses holding plain data and no methods of their own, so
-# their public attributes are safe; reading them skips the sandbox's per-access checks.
-_DATA_TYPES = frozenset(
-    obj for obj in vars(models).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
-)
+# The data models (the dataclasses declared as Go structs: ctmpl.consul.models) are frozen
+# dataclasses holding plain data and no methods of their own, so their public attributes are
+# safe; reading them skips the sandbox's per-access checks.
+_DATA_TYPES: dict[type, bool] = {}
+
+
+def _is_data_type(cls: type) -> bool:
+    known = _DATA_TYPES.get(cls)
+    if known is None:
+        known = _DATA_TYPES[cls] = values.is_declared_struct(cls)
+    return known
 
 
 class CtmplSandbox(SandboxedEnvironment):
     """Jinja2's sandbox with a fast path for ctmpl's data models, and ctmpl's resource
-    bounds (``ctmpl.limits``) on ``range``, ``*``, ``**`` and every call."""
+    bounds (``ctmpl.template.limits``) on ``range``, ``*``, ``**`` and every call."""
 
     intercepted_binops = frozenset(["*", "**"])
 
@@ -53,7 +58,7 @@ class CtmplSandbox(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) in _DATA_TYPES and not attribute.startswith("_"):
+        if _is_data_type(type(obj)) and not attribute.startswith("_"):
             try:
                 return builtins.getattr(obj, attribute)
             except AttributeError:

@@ -7,12 +7,15 @@ batched service watch in :mod:`ctmpl.watch.batch`) follow consul-template's rule
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctmpl.errors import ConsulUnavailable, CtmplError
+from ctmpl.errors import ConsulDeadlineExceeded, ConsulUnavailable, CtmplError
+
+log = logging.getLogger("ctmpl.watch")
 
 #: consul-template's ``minDelayBetweenUpdates``: a loop whose call returned faster than this
 #: sleeps the rest (plus a little dither), so a misbehaving server cannot cause a hot loop.
@@ -39,26 +42,66 @@ class RetryPolicy:
         return self.attempts > 0 and retry > self.attempts
 
 
-async def space_out(started: float) -> None:
-    """Sleep so that successive calls of one loop start at least MIN_INTERVAL apart."""
+async def space_out(started: float, interval: float = MIN_INTERVAL) -> None:
+    """Sleep so that successive calls of one loop start at least ``interval`` apart."""
     elapsed = time.monotonic() - started
-    if elapsed < MIN_INTERVAL:
-        await asyncio.sleep(MIN_INTERVAL - elapsed + random.uniform(0, MIN_INTERVAL_JITTER))
+    if elapsed < interval:
+        await asyncio.sleep(interval - elapsed + random.uniform(0, MIN_INTERVAL_JITTER))
 
 
 @dataclass
 class WatchHealth:
     """Shared by every loop: when Consul last answered, and what is failing now.
 
-    Keys of ``failing`` are whatever the loop watches (a dependency, a change detector);
-    ``str(key)`` names it in logs and in ``/healthz``.
+    Keys of ``failing`` are whatever the loop watches (a dependency, a change detector, a
+    node lookup); ``str(key)`` names it in logs and in ``/healthz``. ``stalled`` holds the
+    keys whose last request got no complete answer within its deadline: that watch makes
+    no progress even while others answer.
     """
 
     last_contact: float | None = None
     failing: dict[Any, str] = field(default_factory=dict)
+    stalled: dict[Any, str] = field(default_factory=dict)
 
     def answered(self) -> None:
         self.last_contact = time.time()
+
+    def failed(self, key: object, exc: CtmplError, retry: int, policy: RetryPolicy) -> float:
+        """Log a failure (at WARNING once per distinct message), mark it; the retry delay."""
+        delay = policy.delay(retry)
+        message = str(exc)
+        level = logging.DEBUG if self.failing.get(key) == message else logging.WARNING
+        log.log(level, "%s: %s (retry %d in %.2fs)", key, message, retry, delay)
+        self.failing[key] = message
+        if isinstance(exc, ConsulDeadlineExceeded):
+            self.stalled[key] = message
+        else:
+            self.stalled.pop(key, None)
+        return delay
+
+    def recovered(self, key: object, retry: int) -> None:
+        """``key`` got an answer: clear its failure (saying so if it had one)."""
+        if retry or key in self.failing:
+            log.info("%s: recovered after %d retries", key, retry)
+        self.forget(key)
+        self.answered()
+
+    def forget(self, key: object) -> None:
+        """``key`` is no longer watched."""
+        self.failing.pop(key, None)
+        self.stalled.pop(key, None)
+
+    def problem(self, unhealthy_after: float) -> str | None:
+        """What ``/healthz`` reports, or None: a stalled watch, or Consul unreachable for
+        longer than ``unhealthy_after`` seconds."""
+        if self.stalled:
+            key, message = next(iter(self.stalled.items()))
+            return f"{key} makes no progress: {message}"
+        if self.failing:
+            since = None if self.last_contact is None else time.time() - self.last_contact
+            if since is None or since > unhealthy_after:
+                return f"Consul unreachable: {next(iter(self.failing.values()))}"
+        return None
 
 
 class TokenBucket:

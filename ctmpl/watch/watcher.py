@@ -1,10 +1,8 @@
 """The Watcher: keeps exactly the dependencies in use watched, feeding the Store.
 
-Two ways to watch. Per dependency: one long-poll loop each, applying Consul's
-blocking-query rules (same index -> nothing new, index went backwards -> reset, never block
-on index 0), spacing fast-returning calls so a misbehaving server cannot cause a hot loop,
-and retrying errors with capped exponential backoff and jitter while the Store keeps the
-last good data. Batched (:mod:`ctmpl.watch.batch`): ``service`` queries share three change
+Two ways to watch. Per dependency: one :class:`~ctmpl.watch.loop.BlockingLoop` each
+(Consul's blocking-query rules, spacing, retries with backoff while the Store keeps the
+last good data). Batched (:mod:`ctmpl.watch.batch`): ``service`` queries share three change
 detectors and a few connections. ``mode`` picks: ``per-dependency``, ``batched``, or
 ``auto`` (batched from ``AUTO_BATCH_THRESHOLD`` batchable queries on).
 """
@@ -14,22 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable
 
 from ctmpl.config.model import WATCH_MODES
 from ctmpl.consul.client import ConsulClient
-from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
-from ctmpl.errors import CtmplError
+from ctmpl.consul.dependencies import Dependency, Fetched, HealthServiceQuery
 from ctmpl.watch.batch import ServiceBatch, batchable
-from ctmpl.watch.policy import (
-    MIN_INTERVAL,
-    MIN_INTERVAL_JITTER,
-    RetryPolicy,
-    WatchHealth,
-    probe_after,
-    space_out,
-)
+from ctmpl.watch.loop import BlockingLoop
+from ctmpl.watch.policy import MIN_INTERVAL, MIN_INTERVAL_JITTER, RetryPolicy, WatchHealth
 from ctmpl.watch.store import Store
 
 log = logging.getLogger("ctmpl.watch")
@@ -99,7 +89,7 @@ class Watcher:
         for dep in list(self._tasks):
             if dep not in wanted or dep in batched:
                 self._tasks.pop(dep).cancel()
-                self.failing.pop(dep, None)
+                self.health.forget(dep)
                 log.debug("stopped watching %s on its own", dep)
         for dep in self.batch.watch(batched):
             log.debug("stopped watching %s in the batch", dep)
@@ -152,56 +142,16 @@ class Watcher:
                 raise
 
     async def _loop(self, dep: Dependency) -> None:
-        index = 0
-        retry = 0
-        first = True
-        probe = False
-        while True:
-            started = time.monotonic()
-            try:
-                blocking_index = index if dep.blocking and not probe else 0
-                fetched = await dep.fetch(self.client, blocking_index, self.wait)
-            except CtmplError as exc:
-                # After a connection failure the agent may have restarted with a lower
-                # index, and a query blocking on an index above the server's waits out its
-                # whole wait time: ask once without blocking (see ``probe_after``).
-                probe = probe_after(exc)
-                retry += 1
-                if self.retry.exhausted(retry):
-                    raise CtmplError(f"{dep}: giving up after {retry - 1} retries: {exc}") from exc
-                delay = self.retry.delay(retry)
-                message = str(exc)
-                level = logging.DEBUG if self.failing.get(dep) == message else logging.WARNING
-                log.log(level, "%s: %s (retry %d in %.2fs)", dep, message, retry, delay)
-                self.failing[dep] = message
-                await asyncio.sleep(delay)
-                continue
-            if retry or dep in self.failing:
-                log.info("%s: recovered after %d retries", dep, retry)
-                self.failing.pop(dep, None)
-            retry = 0
-            probe = False
-            self.health.answered()
+        loop = BlockingLoop(
+            dep,
+            self.client,
+            self.health,
+            on_answer=lambda fetched: self._store_answer(dep, fetched),
+            wait=self.wait,
+            retry=self.retry,
+            once=self.once,
+        )
+        await loop.run()
 
-            if not dep.blocking:
-                self.store.set(dep, fetched.data)
-                if self.once:
-                    return
-                await asyncio.sleep(dep.poll_interval)
-                continue
-
-            if fetched.index < index:
-                log.info("%s: index went backwards (%d < %d), resetting", dep, fetched.index, index)
-                index = 0
-                continue
-            if fetched.index == index and self.store.attempted(dep):
-                log.debug("%s: no new data (index %d)", dep, index)
-            else:
-                # Never block on index 0: Consul answers such a query at once.
-                index = max(fetched.index, 1)
-                self.store.set(dep, fetched.data)
-            if self.once:
-                return
-            if not first:
-                await space_out(started)
-            first = False
+    def _store_answer(self, dep: Dependency, fetched: Fetched) -> None:
+        self.store.set(dep, fetched.data)

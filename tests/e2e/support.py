@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -43,6 +44,21 @@ def _nginx_unusable() -> str | None:
     if probe.returncode != 0:
         return f"nginx cannot run as this user: {probe.stderr.strip()}"
     return None
+
+
+def require_programs(*names: str, install: str) -> dict[str, str]:
+    """The paths of these programs. When one is missing: skip, naming it and ``install`` (how
+    to get it), except in CI (``CI`` set), where a missing program fails the test."""
+    found = {
+        name: shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin") for name in names
+    }
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed ({install})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; in CI (CI={os.environ['CI']}) this test must run, not skip")
+        pytest.skip(reason)
+    return {name: path for name, path in found.items() if path is not None}
 
 
 NGINX_PROBLEM = _nginx_unusable()

@@ -44,7 +44,7 @@ class Step:
     expected: str | None = None
 
 
-def tutorial_steps(text: str) -> list[Step]:
+def tutorial_steps(text: str, document: str = "tutorial.md") -> list[Step]:
     """The ``sh`` blocks in order, each with the ``text`` block that follows it, if any."""
     steps: list[Step] = []
     for block in re.finditer(r"^```(\w*)\n(.*?)^```$", text, re.M | re.S):
@@ -53,10 +53,10 @@ def tutorial_steps(text: str) -> list[Step]:
         if language == "sh":
             steps.append(Step(line, body))
         elif language == "text":
-            assert steps and steps[-1].expected is None, f"tutorial.md:{line}: output of what?"
+            assert steps and steps[-1].expected is None, f"{document}:{line}: output of what?"
             steps[-1].expected = body
         else:
-            pytest.fail(f"tutorial.md:{line}: a ```{language} block the test cannot run")
+            pytest.fail(f"{document}:{line}: a ```{language} block the test cannot run")
     return steps
 
 
@@ -67,9 +67,17 @@ def tidy(output: str) -> str:
 class Shell:
     """Runs blocks in bash; every process they leave behind is stopped at the end."""
 
-    def __init__(self, workdir: Path, replacements: dict[str, str]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        replacements: dict[str, str],
+        document: str = "tutorial.md",
+        patience: float = PATIENCE,
+    ) -> None:
         self.workdir = workdir
         self.replacements = replacements
+        self.document = document
+        self.patience = patience
         self.groups: list[int] = []
         path = [str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin"]
         self.env = {**os.environ, "PATH": os.pathsep.join(path)}
@@ -103,14 +111,15 @@ class Shell:
     def step(self, step: Step) -> None:
         commands = self.localize(step.commands)
         expected = tidy(self.localize(step.expected)) if step.expected is not None else None
-        deadline = time.monotonic() + PATIENCE
+        deadline = time.monotonic() + self.patience
         while True:
             status, output = self.run(commands)
             if status == 0 and (expected is None or tidy(output) == expected):
                 return
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"tutorial.md:{step.line}: after {PATIENCE:g}s, still status {status}\n"
+                    f"{self.document}:{step.line}: after {self.patience:g}s, "
+                    f"still status {status}\n"
                     f"--- commands\n{commands}\n--- output\n{output}\n"
                     f"--- expected\n{expected if expected is not None else '(exit status 0)'}"
                 )

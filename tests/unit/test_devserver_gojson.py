@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ctmpl.golang import consuljson as gojson
+from ctmpl.golang import jsondecode as gojson
 from ctmpl.golang.durations import format_go_duration, parse_go_duration
+from ctmpl.golang.jsonencode import encode_http_body
 from ctmpl.memconsul.definitions import SERVICE_DEFINITION, BadRequest, decode_service_definition
 
 
@@ -106,7 +107,7 @@ def test_null_fields_are_zero_values() -> None:
 
 
 def test_encode_is_go_marshal_indent() -> None:
-    assert gojson.encode({"a": [], "b": {}, "c": "<&>"}) == (
+    assert encode_http_body({"a": [], "b": {}, "c": "<&>"}) == (
         b'{\n    "a": [],\n    "b": {},\n    "c": "\\u003c\\u0026\\u003e"\n}\n'
     )
 

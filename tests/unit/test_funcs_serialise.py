@@ -10,7 +10,8 @@ import yaml
 from ctmpl.consul.models import KeyPair
 from ctmpl.errors import FunctionError
 from ctmpl.funcs import parsing as p
-from ctmpl.golang.printing import format_float, go_str
+from ctmpl.golang.floats import format_float
+from ctmpl.golang.printing import go_str
 from ctmpl.golang.yaml import sort_keys
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl import limits
 from ctmpl.config.model import Config, TemplateConfig
 from ctmpl.errors import CommandError, DataFileError, TemplateError
 from ctmpl.exitcodes import ExitCode
@@ -23,6 +22,7 @@ from ctmpl.memconsul.datafile import load_data_file, parse_data
 from ctmpl.output import commands
 from ctmpl.runtime.process import make_client
 from ctmpl.runtime.runner import Runner
+from ctmpl.template import limits
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.loader import parse_template
 from ctmpl.watch.store import Store

@@ -51,7 +51,9 @@ class Scripted(Dependency):
         return data is None
 
 
-async def _drive(steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None):
+async def _drive(
+    steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None
+) -> tuple[Script, Store, list[Any], list[BaseException], Scripted]:
     SCRIPTS["dep"] = script = Script(steps)
     store = Store()
     changes: list[Any] = []
@@ -177,3 +179,41 @@ async def test_unreachable_consul_is_asked_again_without_blocking() -> None:
     # After a connection failure the index may belong to a restarted agent: no blocking.
     assert script.asked == [0, 50, 0, 50, 51]
     assert changes == ["a", "b"]
+
+
+async def test_batch_read_without_an_index_is_taken_as_the_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ctmpl.consul.dependencies import HealthServiceQuery
+    from ctmpl.watch.batch import ServiceBatch
+    from ctmpl.watch.policy import WatchHealth
+
+    answers = [Fetched(["a"], 0, "no X-Consul-Index"), Fetched(["b"], 0, "no X-Consul-Index")]
+
+    async def fetch(
+        self: HealthServiceQuery, client: ConsulClient, index: int, wait: float
+    ) -> Fetched:
+        return answers.pop(0)
+
+    monkeypatch.setattr(HealthServiceQuery, "fetch", fetch)
+    store = Store()
+    client = ConsulClient(ClientSettings())
+    batch = ServiceBatch(client, store, WatchHealth(), once=True, concurrency=1)
+    dep = HealthServiceQuery(name="web")
+    batch.watch([dep])
+    try:
+        for _ in range(100):
+            if store.has(dep):
+                break
+            await asyncio.sleep(0.01)
+        assert store.get(dep) == ["a"]
+        batch._mark(dep, 0)  # a detector says the service changed
+        for _ in range(100):
+            if store.get(dep) == ["b"]:
+                break
+            await asyncio.sleep(0.01)
+        # Index 0 both times: without the header, equal indexes say nothing.
+        assert store.get(dep) == ["b"]
+    finally:
+        await batch.stop()
+        await client.aclose()

@@ -13,12 +13,13 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ctmpl.errors import FunctionError
 from ctmpl.golang import fmt, values
 from ctmpl.golang.printf import sprintf
 from ctmpl.golang.quoting import is_print
 
 
-class FuncError(Exception):
+class FuncError(FunctionError):
     """A function failed; the message is what Go's function would return as its error."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ctmpl.errors import GoError
 from ctmpl.golang.quoting import UnquoteError, unquote_char
 from ctmpl.golang.quoting import quote as _go_quote
 from ctmpl.template.gotemplate.nodes import NumberNode
@@ -30,7 +31,7 @@ _HEX_FLOAT_RE = re.compile(
 )
 
 
-class NumberSyntaxError(ValueError):
+class NumberSyntaxError(GoError, ValueError):
     """The literal is not a number Go accepts; the message is Go's."""
 
 
@@ -97,7 +98,8 @@ def _simplify_complex(node: NumberNode) -> None:
             node.uint64 = as_uint
 
 
-def fill_number(node: NumberNode, kind: str) -> None:
+# Go's parse.(*Tree).newNumber: the same checks in the same order.
+def fill_number(node: NumberNode, kind: str) -> None:  # noqa: C901
     """Classify ``node.text``; ``kind`` is ``number``, ``char`` or ``complex``."""
     text = node.text
     if kind == "char":

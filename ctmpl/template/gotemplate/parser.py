@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ctmpl.errors import TemplateError
 from ctmpl.golang.quoting import UnquoteError, unquote
 from ctmpl.template.gotemplate.lexer import Item, ItemType, Lexer
 from ctmpl.template.gotemplate.nodes import (
@@ -46,7 +47,7 @@ MAX_STACK_DEPTH = 10000
 HasFunction = Callable[[str], bool]
 
 
-class ParseError(Exception):
+class ParseError(TemplateError):
     """A syntax error; ``str()`` is Go's message, ``line`` the line it names."""
 
     def __init__(self, name: str, line: int, reason: str) -> None:

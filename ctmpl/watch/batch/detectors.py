@@ -51,7 +51,7 @@ class ChecksDetector(Dependency):
             }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConsulProtocolError(f"{path}: malformed check: {exc}", endpoint=path) from None
-        return Fetched(checks, answer.index)
+        return Fetched.of(checks, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ class NodesDetector(Dependency):
             }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConsulProtocolError(f"{path}: malformed node: {exc}", endpoint=path) from None
-        return Fetched(nodes, answer.index)
+        return Fetched.of(nodes, answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ class ServicesDetector(Dependency):
             }
         except (TypeError, AttributeError) as exc:
             raise ConsulProtocolError(f"{path}: malformed list: {exc}", endpoint=path) from None
-        return Fetched(services, answer.index)
+        return Fetched.of(services, answer)
 
 
 async def services_on_node(client: ConsulClient, node: str) -> set[str] | None:

@@ -18,22 +18,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ctmpl.consul.client import READ_CONNECTIONS, ConsulClient
-from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
+from ctmpl.consul.dependencies import Dependency, Fetched, HealthServiceQuery
 from ctmpl.errors import CtmplError
 from ctmpl.watch.batch.catalog import CatalogTracker, Delta
 from ctmpl.watch.batch.detectors import (
     DETECTORS,
     ChecksDetector,
     NodesDetector,
+    ServicesDetector,
     services_on_node,
 )
-from ctmpl.watch.policy import RetryPolicy, TokenBucket, WatchHealth, probe_after, space_out
+from ctmpl.watch.loop import BlockingLoop
+from ctmpl.watch.policy import RetryPolicy, TokenBucket, WatchHealth
 from ctmpl.watch.store import Store
 
 log = logging.getLogger("ctmpl.watch")
@@ -140,7 +141,7 @@ class ServiceBatch:
         for dep in dropped:
             del self._entries[dep]
             self._dirty.pop(dep, None)
-            self.health.failing.pop(dep, None)
+            self.health.forget(dep)
             names = self._by_name.get(dep.name)
             if names is not None:
                 names.discard(dep)
@@ -225,62 +226,21 @@ class ServiceBatch:
     # ------------------------------------------------------------------ detectors
 
     async def _detect(self, detector: Dependency) -> None:
-        index = 0
-        retry = 0
-        first = True
-        probe = False
-        while True:
-            started = time.monotonic()
-            try:
-                fetched = await detector.fetch(self._client, 0 if probe else index, self._wait)
-            except CtmplError as exc:
-                probe = probe_after(exc)
-                retry += 1
-                if self._retry.exhausted(retry):
-                    raise CtmplError(
-                        f"{detector}: giving up after {retry - 1} retries: {exc}"
-                    ) from exc
-                await asyncio.sleep(self._failure(detector, exc, retry))
-                continue
-            self._recovered(detector, retry)
-            retry = 0
-            probe = False
-            if fetched.index < index:
-                log.info(
-                    "%s: index went backwards (%d < %d): Consul's state was replaced, "
-                    "starting over",
-                    detector,
-                    fetched.index,
-                    index,
-                )
-                self._restart()
-                return
-            if first or fetched.index != index:
-                index = max(fetched.index, 1)
-                self._offer(detector, fetched.data, fetched.index)
-            else:
-                log.debug("%s: no new data (index %d)", detector, index)
-            if not first:
-                await space_out(started)
-            first = False
+        loop = BlockingLoop(
+            detector,
+            self._client,
+            self.health,
+            on_answer=lambda fetched: self._offer(detector, fetched),
+            wait=self._wait,
+            retry=self._retry,
+            on_backwards=self._restart,
+        )
+        await loop.run()
 
-    def _failure(self, key: object, exc: CtmplError, retry: int) -> float:
-        """Log a failure (once per distinct message), mark it failing; the retry delay."""
-        delay = self._retry.delay(retry)
-        message = str(exc)
-        level = logging.DEBUG if self.health.failing.get(key) == message else logging.WARNING
-        log.log(level, "%s: %s (retry %d in %.2fs)", key, message, retry, delay)
-        self.health.failing[key] = message
-        return delay
-
-    def _recovered(self, key: object, retry: int) -> None:
-        if retry or key in self.health.failing:
-            log.info("%s: recovered after %d retries", key, retry)
-            self.health.failing.pop(key, None)
-        self.health.answered()
-
-    def _restart(self) -> None:
-        """Consul's indexes went backwards (a restart, a snapshot restore): start over."""
+    def _restart(self, _old: int, _new: int) -> bool:
+        """Consul's indexes went backwards (a restart, a snapshot restore): start over with
+        new detectors; the one that saw it stops (returns False)."""
+        log.info("Consul's state was replaced: starting the change detectors over")
         self.restarts += 1
         current = asyncio.current_task()
         for task in self._detectors:
@@ -292,16 +252,18 @@ class ServiceBatch:
         self._dirty.clear()
         self._nodes.clear()
         self._start_detectors()
+        return False
 
-    def _offer(self, detector: Dependency, data: object, index: int) -> None:
+    def _offer(self, detector: Dependency, fetched: Fetched) -> None:
+        data, index = fetched.data, fetched.index
         tracker = self._tracker
         was_ready = tracker.ready
         if isinstance(detector, ChecksDetector):
-            delta = tracker.offer_checks(data, index)  # type: ignore[arg-type]
+            delta = tracker.offer_checks(data, index)
         elif isinstance(detector, NodesDetector):
-            delta = tracker.offer_nodes(data, index)  # type: ignore[arg-type]
+            delta = tracker.offer_nodes(data, index)
         else:
-            delta = tracker.offer_services(data, index)  # type: ignore[arg-type]
+            delta = tracker.offer_services(data, index)
         if not was_ready:
             if tracker.ready:
                 log.debug("change detectors ready: reading %d services", len(self._entries))
@@ -310,7 +272,11 @@ class ServiceBatch:
             return
         if delta:
             self._apply(delta)
-        if not tracker.explained() and self._grace_timer is None:
+        if fetched.index_error is not None and isinstance(detector, ServicesDetector):
+            # Without its index a services-table write that changes no check, node or tag
+            # cannot be told apart: sweep (the token bucket bounds how often).
+            self._want_sweep()
+        elif not tracker.explained() and self._grace_timer is None:
             self._grace_timer = asyncio.get_running_loop().call_later(
                 self._grace, self._after_grace
             )
@@ -348,8 +314,10 @@ class ServiceBatch:
 
     def _after_grace(self) -> None:
         self._grace_timer = None
-        if self._tracker.explained():
-            return
+        if not self._tracker.explained():
+            self._want_sweep()
+
+    def _want_sweep(self) -> None:
         self._sweep_wanted = True
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._guard(self._sweep_loop()), name="sweeper")
@@ -412,13 +380,19 @@ class ServiceBatch:
                 raise CtmplError(
                     f"{dep}: giving up after {entry.retry - 1} retries: {exc}"
                 ) from exc
-            self._later(self._failure(dep, exc, entry.retry), lambda: self._mark(dep, required))
+            delay = self.health.failed(dep, exc, entry.retry, self._retry)
+            self._later(delay, lambda: self._mark(dep, required))
             return
         if self._entries.get(dep) is not entry:
             return
-        self._recovered(dep, entry.retry)
+        self.health.recovered(dep, entry.retry)
         entry.retry = 0
         self.reads += 1
+        if fetched.index_error is not None:
+            # No index to compare: the answer is the data (the Store ignores an equal one).
+            entry.index = entry.lagging = 0
+            self._store.set(dep, fetched.data)
+            return
         if fetched.index < max(required, entry.index) and entry.lagging < LAG_RETRIES:
             # A stale server has not applied the change yet: ask again shortly.
             entry.lagging += 1
@@ -443,8 +417,8 @@ class ServiceBatch:
                 self._nodes[node] = max(required, self._nodes.get(node, 0))
                 self._work.set()
 
-            self._later(self._failure(key, exc, retry), again)
+            self._later(self.health.failed(key, exc, retry, self._retry), again)
             return
-        self._recovered(key, self._node_retries.pop(node, 0))
+        self.health.recovered(key, self._node_retries.pop(node, 0))
         for name in names or ():
             self._mark_name(name, required)
