@@ -26,6 +26,7 @@ the process exit code)::
     ├── RenderError                     writing a destination failed
     │   └── CheckFailed                 ctmpl.output.apply: the check command refused it
     ├── CommandError                    a command exited non-zero or timed out
+    ├── LimitError                      a resource bound (the ``limits`` block) was reached
     ├── GoError                         a value Go's own library would reject
     │   ├── DecodeError                 ctmpl.golang.consuljson (request bodies)
     │   ├── JSONEncodeError             ctmpl.golang.jsonfmt
@@ -144,3 +145,7 @@ class GoError(CtmplError):
 
 class RequestRejected(CtmplError):
     """The in-memory Consul (dev server, ``-data``) refused a request as Consul would."""
+
+
+class LimitError(CtmplError):
+    """A resource bound was reached (render time, output size, loop size, data size)."""

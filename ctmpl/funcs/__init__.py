@@ -21,6 +21,7 @@ from ctmpl.funcs import (
     sprig,
     text,
     timefuncs,
+    validate,
 )
 from ctmpl.template.registry import Registry, TemplateFunction
 
@@ -38,6 +39,7 @@ _MODULES = (
     timefuncs,
     scratch,
     sockaddr,
+    validate,
     sprig,
 )
 

@@ -24,7 +24,9 @@ def make_client(config: Config, observer: Observer | None = None) -> ConsulClien
     if config.data_file:
         from ctmpl.memconsul.transport import OFFLINE_ADDRESS, DataFileTransport
 
-        transport = DataFileTransport(config.data_file, watch=not config.once)
+        transport = DataFileTransport(
+            config.data_file, watch=not config.once, max_size=config.limits.data_file_size
+        )
         settings = ClientSettings(address=OFFLINE_ADDRESS, max_stale=0)
         return ConsulClient(settings, transport=transport, observer=observer)
     return ConsulClient(client_settings(config), observer=observer)

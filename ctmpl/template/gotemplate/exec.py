@@ -12,9 +12,10 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ctmpl.errors import TemplateError
+from ctmpl.errors import LimitError, TemplateError
 from ctmpl.golang import fmt, values
 from ctmpl.golang.quoting import quote
+from ctmpl.template import limits
 from ctmpl.template.gotemplate import builtins
 from ctmpl.template.gotemplate.builtins import FuncError
 from ctmpl.template.gotemplate.nodes import (
@@ -256,6 +257,7 @@ class State:
                 raise self.error(
                     f"can't use {fmt.sprint(value)} to iterate over more than one variable"
                 )
+            limits.check_loop(value, "range")
             for i in range(value):
                 one_iteration(None, i)
             return bool(value > 0)
@@ -606,12 +608,14 @@ def execute(options: Options, name: str, dot: Any) -> str:
     tree = options.trees.get(name)
     if tree is None:
         raise ExecError(name, f"{quote(name)} is an incomplete or empty template")
-    out: list[str] = []
+    out: list[str] = limits.Output()
     state = State(options, tree, out)
     try:
         state.run(dot)
     except RecursionError:
         raise state.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})") from None
+    except LimitError as exc:
+        raise state.error(str(exc)) from None
     return "".join(out)
 
 
