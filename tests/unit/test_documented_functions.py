@@ -3,7 +3,8 @@ inputs, parseYAML maps that toJSON can print, invalid UTF-8, printed nil and Go 
 
 from __future__ import annotations
 
-from tests.unit.helpers import render
+from ctmpl.funcs import default_registry
+from tests.unit.helpers import render, render_error
 
 
 def test_integer_arithmetic_does_not_wrap_at_64_bits() -> None:
@@ -40,3 +41,11 @@ def test_env_is_empty_when_unset_and_env_or_default_falls_back_only_then() -> No
         '{{ envOrDefault("SET", "d") }}|{{ envOrDefault("EMPTY", "d") }}'
     )
     assert render(text, env={"SET": "v", "EMPTY": ""}) == "v||d|v|"
+
+
+def test_sockaddr_names_the_function_of_a_type_mismatch_and_spew_is_absent() -> None:
+    error = render_error('{{ sockaddr("GetPrivateIP | sort \\"name\\"") }}')
+    assert "error calling sort: wrong type for value; expected sockaddr.IfAddrs; got string" in (
+        error
+    )
+    assert not [n for n in default_registry().names() if n.startswith("spew")]
