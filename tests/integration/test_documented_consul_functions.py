@@ -186,6 +186,7 @@ async def test_services_nodes_and_node(tmp_path: Path) -> None:
         '/{{ s.Tags | join(",") }}/{{ s.Meta | toJSON }}{% endfor %}#'
         "{{ node().Node.Node }}#"
         '{% set u = node("nosuch") %}{{ "unset" if not u.Node }} {{ u.Services | length }}'
+        ' {{ u.Node }}'
     )
     lines = (await _render(tmp_path, template)).split("#")
     assert lines[0] == "api=a,z db= web=api,blue,v1.2 "
@@ -198,7 +199,8 @@ async def test_services_nodes_and_node(tmp_path: Path) -> None:
         'web02: api/api/9000//a,z/{"team":"core"} web/web-c/8082///null web/web-m/8083///null'
     )
     assert lines[4] == "lb1"  # without a name: the agent's node
-    assert lines[5] == "unset 0"  # an unknown node: Go's nil pointer, which is false
+    # An unknown node: Go's nil pointer, which is false and prints as <nil>.
+    assert lines[5] == "unset 0 <nil>"
 
 
 async def test_ls_tree_and_their_safe_forms(tmp_path: Path) -> None:
