@@ -152,13 +152,13 @@ class Supervisor:
     async def _watch(self, process: Process) -> None:
         code = exit_code(await process.wait())
         self._live.discard(process)
-        # What the child left in its process group (a shell's command, a daemon's workers)
-        # must not outlive it unsupervised.
-        _signal_group(process.pid, self._kill_signal or signal.SIGKILL)
         if process is not self._process or self._closed:
             log.info("child %d exited with %d", process.pid, code)
             return
         log.warning("child %s exited on its own with %d; stopping", self.command, code)
+        # What it left in its process group (a shell's command, a daemon's workers) must not
+        # outlive it unsupervised. (A stop or restart signals the group itself.)
+        _signal_group(process.pid, self._kill_signal or signal.SIGKILL)
         self._closed = True
         self._on_exit(code)
 
@@ -222,13 +222,15 @@ class Supervisor:
         return exit_code(await self._latest.wait())
 
     async def _terminate(self, process: Process, signum: int | None) -> None:
+        """``signum`` to the child's process group; done when the whole group has exited
+        (a shell's command included), SIGKILL to the group after ``kill_timeout``."""
         if process.returncode is not None:
             return
         if signum is not None:
             log.info("sending %s to child %d", signal.Signals(signum).name, process.pid)
             _signal_group(process.pid, signum)
             try:
-                await asyncio.wait_for(asyncio.shield(process.wait()), self.settings.kill_timeout)
+                await asyncio.wait_for(_group_exited(process), self.settings.kill_timeout)
                 return
             except TimeoutError:
                 log.warning(
@@ -239,6 +241,37 @@ class Supervisor:
                 )
         _signal_group(process.pid, signal.SIGKILL)
         await process.wait()
+
+
+async def _group_exited(process: Process) -> None:
+    """Wait for the child, then for every other live process of its group."""
+    await asyncio.shield(process.wait())
+    while _group_alive(process.pid):
+        await asyncio.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. Zombies do not count: an orphan that
+    exited waits for init to reap it, and a container's init may never do so."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no procfs: ask the kernel, zombies included
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
 
 
 #: Shell syntax that makes a command more than one program (outside quotes).

@@ -278,8 +278,9 @@ class Runner:
                 self._check_once_progress()
             await self._wait_for_change()
             self._wake.clear()
-            # Let every answer that is already in arrive before the next pass.
-            await asyncio.sleep(0)
+            # No yield here: answers that came in with the one that woke us were queued
+            # before our wake-up and have been taken; yielding would let the watch that
+            # answered send its next query (a millisecond or more) before this pass.
             await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
