@@ -129,6 +129,22 @@ async def test_dry_prints_and_writes_nothing(tmp_path: Path) -> None:
 
 
 @respx.mock
+async def test_dry_prints_only_templates_that_would_change(tmp_path: Path) -> None:
+    _catalog(respx.mock)
+    same, other, missing = tmp_path / "same", tmp_path / "other", tmp_path / "missing"
+    same.write_text("8080\n")
+    other.write_text("80\n")
+    templates = [
+        TemplateConfig(syntax="jinja", contents='{{ key("app/port") }}\n', destination=str(path))
+        for path in (same, other, missing)
+    ]
+    code, printed = await _run(templates, dry=True)
+    assert code == ExitCode.OK
+    assert printed == f"> {other}\n8080\n> {missing}\n8080\n"
+    assert (same.read_text(), other.read_text(), missing.exists()) == ("8080\n", "80\n", False)
+
+
+@respx.mock
 async def test_dry_diff_exit_codes(tmp_path: Path) -> None:
     _catalog(respx.mock)
     out = tmp_path / "out.txt"
