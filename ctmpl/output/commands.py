@@ -84,10 +84,12 @@ async def run(command: Command, env: Mapping[str, str] | None = None) -> Command
     result = CommandResult(command, process.returncode or 0, output, time.monotonic() - started)
     if process.returncode != 0:
         detail = output.strip()
-        raise CommandError(
+        error = CommandError(
             f"command {command}: exited with status {process.returncode}"
             + (f": {detail}" if detail else "")
         )
+        error.returncode = process.returncode
+        raise error
     return result
 
 

@@ -24,6 +24,7 @@ from ctmpl.consul.dependencies import Dependency
 from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
+from ctmpl.logs import event
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
@@ -43,6 +44,9 @@ ONCE_RETRY_ATTEMPTS = 5
 #: While a template waits for first answers that are on their way, the next pass waits for
 #: them up to this long rather than running once per answer (see ``Runner._gather``).
 GATHER_MAX = 0.2
+#: A command's output is logged at INFO up to this many lines of this many characters.
+OUTPUT_LINES = 20
+OUTPUT_LINE_CHARS = 500
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -99,6 +103,8 @@ class Runner:
         self._wake = asyncio.Event()
         self._fatal: BaseException | None = None
         self._stop_code: int | None = None
+        #: Why the run ended, for the stop line.
+        self.stop_reason: str | None = None
         self._reload_requested = False
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
@@ -137,9 +143,10 @@ class Runner:
 
     # ------------------------------------------------------------------ control
 
-    def stop(self, code: int = ExitCode.OK) -> None:
+    def stop(self, code: int = ExitCode.OK, reason: str = "stop requested") -> None:
         """Ask the run loop to finish after the current step (a running command completes)."""
         self._stop_code = code
+        self.stop_reason = reason
         self._wake.set()
 
     def request_reload(self) -> None:
@@ -223,9 +230,12 @@ class Runner:
                 return self._stop_code
             if self.config.once:
                 if outcome.failed:
+                    self.stop_reason = "once: a template failed"
                     return ExitCode.RUNNER_ERROR
                 if self._ready:
+                    self.stop_reason = "once: every template rendered"
                     if self.config.dry and self.config.diff and changed_any:
+                        self.stop_reason += ", some destination would change"
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
                 self._check_once_progress()
@@ -415,7 +425,16 @@ class Runner:
         state.last_text = text
         self.metrics.last_render.labels(name).set(time.time())
         if written.changed:
-            log.info("rendered %s => %s", name, config.destination)
+            event(
+                log,
+                logging.INFO,
+                "render",
+                "rendered %s => %s",
+                name,
+                config.destination,
+                template=name,
+                destination=config.destination,
+            )
             self.metrics.renders.labels(name).inc()
             outcome.written.append(state)
             outcome.would_change = True
@@ -437,7 +456,18 @@ class Runner:
                 result = await commands.run(command, self._command_env())
             except CommandError as exc:
                 self.metrics.commands.labels(name, "failure").inc()
-                log.error("%s: %s", name, exc)
+                event(
+                    log,
+                    logging.ERROR,
+                    "command",
+                    "%s: %s",
+                    name,
+                    exc,
+                    template=name,
+                    command=str(command),
+                    exit_code=exc.returncode,
+                    error=str(exc),
+                )
                 outcome.failed = True
                 if self.config.command_error_fatal:
                     raise
@@ -445,8 +475,20 @@ class Runner:
             finally:
                 self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
             self.metrics.commands.labels(name, "success").inc()
-            if result.output.strip():
-                log.debug("%s: command output: %s", name, result.output.strip())
+            event(
+                log,
+                logging.INFO,
+                "command",
+                "%s: command exited with status %d after %.2fs",
+                name,
+                result.returncode,
+                result.duration,
+                template=name,
+                command=str(command),
+                exit_code=result.returncode,
+                duration=round(result.duration, 3),
+            )
+            log_command_output(name, result.output)
 
     def _command_env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -454,6 +496,28 @@ class Runner:
         if self.config.consul.token:
             env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
         return env
+
+
+def log_command_output(name: str, output: str) -> None:
+    """A command's output at INFO, one line each, prefixed with the template's name: at most
+    OUTPUT_LINES lines of at most OUTPUT_LINE_CHARS characters, then how many more."""
+    lines = output.rstrip().splitlines()
+    for line in lines[:OUTPUT_LINES]:
+        if len(line) > OUTPUT_LINE_CHARS:
+            line = line[:OUTPUT_LINE_CHARS] + f" [{len(line) - OUTPUT_LINE_CHARS} more characters]"
+        event(log, logging.INFO, "command_output", "%s: | %s", name, line, template=name, line=line)
+    if len(lines) > OUTPUT_LINES:
+        more = len(lines) - OUTPUT_LINES
+        event(
+            log,
+            logging.INFO,
+            "command_output",
+            "%s: | [%d more lines of output not shown]",
+            name,
+            more,
+            template=name,
+            omitted_lines=more,
+        )
 
 
 def _some(deps: frozenset[Dependency], limit: int = 5) -> str:
