@@ -16,6 +16,7 @@ from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode, exit_code
 from ctmpl.logs import event
 from ctmpl.runtime.exec_mode import ExecMode
+from ctmpl.runtime.nullmetrics import metrics_for
 from ctmpl.runtime.runner import ConfigLoader, Runner
 
 log = logging.getLogger("ctmpl")
@@ -189,7 +190,8 @@ async def run(
     log_start(config)
     code: int
     try:
-        runner = Runner(config, client_factory, reload_config=reload_config)
+        metrics = metrics_for(config)
+        runner = Runner(config, client_factory, reload_config=reload_config, metrics=metrics)
     except CtmplError as exc:
         log.error("%s", exc)
         code = exit_code(exc)

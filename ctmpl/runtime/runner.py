@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
@@ -29,13 +29,16 @@ from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
 from ctmpl.runtime import systemd
-from ctmpl.runtime.metrics import Metrics
+from ctmpl.runtime.nullmetrics import real_metrics
 from ctmpl.runtime.quiescence import QuiescenceTimer
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.loader import Template, load_template
 from ctmpl.template.registry import Registry
 from ctmpl.watch.store import Store
 from ctmpl.watch.watcher import RetryPolicy, Watcher
+
+if TYPE_CHECKING:
+    from ctmpl.runtime.metrics import Metrics
 
 log = logging.getLogger("ctmpl.runner")
 
@@ -92,12 +95,13 @@ class Runner:
         registry: Registry | None = None,
         env: Mapping[str, str] | None = None,
         reload_config: ConfigLoader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.stdout = stdout or sys.stdout
         self.env = dict(env if env is not None else os.environ)
         self.registry = registry or default_registry()
-        self.metrics = Metrics()
+        self.metrics = metrics if metrics is not None else real_metrics()
         self._client_factory = client_factory
         self._reload_config = reload_config
         self._wake = asyncio.Event()
