@@ -30,6 +30,10 @@ NOT_NEEDED = (
     "re2",
     "psutil",
     "watchfiles",
+    # httpx's own transport: -once against a plain-HTTP Consul uses ctmpl.consul.plainhttp.
+    "httpcore",
+    "anyio",
+    "h2",
     "ctmpl.config.yaml_source",
     "ctmpl.config.hcl_source",
     "ctmpl.config.usage",
