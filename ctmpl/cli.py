@@ -107,7 +107,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return exit_code(exc)
     if config.parse_only:
         return parse_templates(config)
-    setup_logging(config.log_level, config.log_format)
+    syslog = (config.syslog.facility, config.syslog.name) if config.syslog.enabled else None
+    try:
+        setup_logging(config.log_level, config.log_format, syslog=syslog)
+    except OSError as exc:
+        sys.stderr.write(f"ctmpl: error setting up syslog logger: {exc}\n")
+        return ExitCode.CONFIG_ERROR
 
     def reload_config() -> Config:
         try:

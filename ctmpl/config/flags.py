@@ -26,7 +26,7 @@ from ctmpl.config.goflags import (
 from ctmpl.config.model import TemplateConfig, WaitConfig, parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
-from ctmpl.config.types import Bool, Duration, Integer, Invalid, StringList, ValueType
+from ctmpl.config.types import Bool, Duration, Integer, Invalid, StringList, ValueType, WaitLimit
 from ctmpl.errors import ConfigError, FlagError
 from ctmpl.golang.durations import parse_go_duration
 
@@ -121,7 +121,6 @@ _UNSUPPORTED_FLAGS = (
     ("vault-", "Vault is not supported: ctmpl reads Consul only"),
     ("nomad-", "Nomad is not supported: ctmpl reads Consul only"),
     ("dedup", "de-duplication mode is not supported by ctmpl"),
-    ("syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("log-file", "log files are not supported by ctmpl; it logs to stderr"),
     ("log-rotate", "log files are not supported by ctmpl; it logs to stderr"),
 )
@@ -140,7 +139,7 @@ def flag_set() -> FlagSet:
         Flag(
             name,
             _converter(path, key),
-            isinstance(key.type, Bool),
+            isinstance(key.type, Bool | WaitLimit),  # -once-wait alone means true
             repeated=isinstance(key.type, StringList),  # each use is one item
         )
         for name, path, key in schema_flags()

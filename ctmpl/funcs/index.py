@@ -13,6 +13,7 @@ FAMILIES: dict[str, tuple[tuple[str, bool], ...]] = {
     "consul": (
         ("service", False),
         ("safeService", False),
+        ("connect", False),
         ("services", False),
         ("node", False),
         ("nodes", False),
@@ -105,7 +106,15 @@ FAMILIES: dict[str, tuple[tuple[str, bool], ...]] = {
         ("scratch", False),
         ("executeTemplate", False),
     ),
-    "netaddr": (("sockaddr", False),),
+    "sockaddr": (("sockaddr", False),),
+    "validate": (
+        ("isIP", True),
+        ("isIPv4", True),
+        ("isIPv6", True),
+        ("isHostname", True),
+        ("isAddress", True),
+        ("isPort", True),
+    ),
     "sprig": (
         ("sprig_trim", False),
         ("sprig_upper", False),

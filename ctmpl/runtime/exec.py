@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import random
+import shlex
 import signal
 from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
@@ -102,7 +103,7 @@ class Supervisor:
         if settings.command is None:
             raise ValueError("exec mode without a command")
         self.settings = settings
-        self.command = Command.parse(settings.command, 0)
+        self.command = _replacing_shell(Command.parse(settings.command, 0))
         self._env = dict(env)
         self._on_exit = on_exit
         self._kill_signal = _signal(settings.kill_signal)
@@ -151,6 +152,9 @@ class Supervisor:
     async def _watch(self, process: Process) -> None:
         code = exit_code(await process.wait())
         self._live.discard(process)
+        # What the child left in its process group (a shell's command, a daemon's workers)
+        # must not outlive it unsupervised.
+        _signal_group(process.pid, self._kill_signal or signal.SIGKILL)
         if process is not self._process or self._closed:
             log.info("child %d exited with %d", process.pid, code)
             return
@@ -235,6 +239,33 @@ class Supervisor:
                 )
         _signal_group(process.pid, signal.SIGKILL)
         await process.wait()
+
+
+#: Shell syntax that makes a command more than one program (outside quotes).
+_SHELL_OPERATORS = frozenset(";&|()<>")
+
+
+def _replacing_shell(command: Command) -> Command:
+    """``sh -c "exec ..."`` for a simple command, so the program replaces the shell.
+
+    Debian's ``sh`` (dash) does not replace itself with the last command: signals meant for
+    the program (the reload signal, SIGQUIT) would reach the shell too and kill it, and the
+    program would run on unsupervised. A simple command (one program, no operators outside
+    quotes) is prefixed with ``exec``; the shell still expands variables and quotes. A
+    compound command keeps its shell, and signals go to its whole process group.
+    """
+    if command.argv[:2] != ("sh", "-c"):
+        return command
+    text = command.argv[2]
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: let the shell say so
+        return command
+    if not tokens or tokens[0] == "exec" or any(set(t) <= _SHELL_OPERATORS for t in tokens):
+        return command
+    return Command(("sh", "-c", f"exec {text}"), command.timeout)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

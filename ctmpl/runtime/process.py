@@ -27,7 +27,9 @@ def make_client(config: Config, observer: Observer | None = None) -> ConsulClien
     if config.data_file:
         from ctmpl.memconsul.transport import OFFLINE_ADDRESS, DataFileTransport
 
-        transport = DataFileTransport(config.data_file, watch=not config.once)
+        transport = DataFileTransport(
+            config.data_file, watch=not config.once, max_size=config.limits.data_file_size
+        )
         settings = ClientSettings(address=OFFLINE_ADDRESS, max_stale=0)
         return ConsulClient(settings, transport=transport, observer=observer)
     settings = client_settings(config)
@@ -233,11 +235,13 @@ async def _serve(config: Config, runner: Runner) -> int:
 
     exec_mode = ExecMode.for_config(config, runner, os.environ)
     try:
+        kill = signal_number(config.kill_signal)
         if exec_mode is not None:
-            reload = signal_number(config.reload_signal)
-            exec_mode.listen(on, signal_number(config.kill_signal), reload)
-        stop_on(signal_number(config.kill_signal), ExitCode.INTERRUPT)
+            exec_mode.listen(on, kill, signal_number(config.reload_signal))
+        stop_on(kill, ExitCode.INTERRUPT)
         stop_on(signal.SIGTERM, ExitCode.OK)
+        if kill is None:  # kill_signal = "": not listened to, so ignored as consul-template does
+            on(signal.SIGINT, lambda: log.info("SIGINT ignored: kill_signal is empty"))
         stop_on(signal.SIGINT, ExitCode.INTERRUPT)
         if not config.once:
             on(signal_number(config.reload_signal), runner.request_reload)

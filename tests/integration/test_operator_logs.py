@@ -110,7 +110,7 @@ def test_a_daemon_through_an_outage_tells_its_story(
             "-template",
             f"{source}:{out}:{command}",
         ],
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ},
@@ -144,6 +144,8 @@ def test_a_daemon_through_an_outage_tells_its_story(
             process.kill()
             process.wait()
         stderr.join()
+        assert process.stderr is not None
+        process.stderr.close()
 
     log = "".join(stderr.lines)
     assert "operator" not in stderr.lines[0] and PASSWORD not in stderr.lines[0]
