@@ -138,6 +138,9 @@ class RenderError(CtmplError):
 class CommandError(CtmplError):
     """A command (reload or check) exited non-zero or timed out."""
 
+    #: The command's exit status, when it ran and exited (None: timed out, did not start).
+    returncode: int | None = None
+
 
 class GoError(CtmplError):
     """A value Go's own library would reject (strconv, encoding/json, YAML, TOML)."""

@@ -72,7 +72,30 @@ class _JSONFormatter(_Formatter):
                 "@module": record.name,
                 "@message": _message(record),
             }
+            | event_fields(record)
         )
+
+
+#: Attributes of a log record made by :func:`event`: the event's name and its fields.
+_EVENT = "ctmpl_event"
+_FIELDS = "ctmpl_fields"
+
+
+def event(
+    logger: logging.Logger, level: int, name: str, message: str, *args: object, **fields: object
+) -> None:
+    """Log ``message % args`` as the event ``name``: text logs show the message, JSON logs
+    also carry ``"@event": name`` and each of ``fields`` (values JSON can hold)."""
+    if logger.isEnabledFor(level):
+        logger.log(level, message, *args, extra={_EVENT: name, _FIELDS: fields})
+
+
+def event_fields(record: logging.LogRecord) -> dict[str, object]:
+    """The JSON fields :func:`event` attached to ``record`` (none for a plain log call)."""
+    name = getattr(record, _EVENT, None)
+    if name is None:
+        return {}
+    return {"@event": name, **getattr(record, _FIELDS, {})}
 
 
 #: Characters of one message (``limits.log_line``); 0 = no limit.

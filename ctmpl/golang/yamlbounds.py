@@ -9,18 +9,14 @@ document expands to and refuses cycles and documents over ``limits.yaml_nodes``.
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
 
-#: Nodes a document may expand to (``limits.yaml_nodes``); the render budget sets it for the
-#: render in progress. 0 = no limit.
-DEFAULT_MAX_NODES = 1_000_000
-max_nodes: contextvars.ContextVar[int] = contextvars.ContextVar(
-    "yaml_max_nodes", default=DEFAULT_MAX_NODES
-)
+from ctmpl.golang.yamllimit import DEFAULT_MAX_NODES, max_nodes
+
+__all__ = ["DEFAULT_MAX_NODES", "BoundedAliases", "BoundedSafeLoader", "max_nodes"]
 
 
 class BoundedAliases:

@@ -97,12 +97,14 @@ async def write(
 
 
 def print_dry(out: TextIO, destination: str, text: str, *, diff: bool) -> bool:
-    """Print a dry-run render (or its diff); return whether the destination would change."""
+    """Print a dry-run render (or its diff) when the destination would change, as
+    consul-template does; return whether it would. A template without a destination is
+    always printed."""
     content = text.encode("utf-8")
+    current = read_current(destination) if destination else None
+    if current == content:
+        return False
     if diff:
-        current = read_current(destination) if destination else None
-        if current == content:
-            return False
         out.write(unified_diff(destination, current, content))
     else:
         out.write(f"> {destination}\n{text}")

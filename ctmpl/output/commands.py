@@ -141,10 +141,12 @@ async def run(
     )
     if process.returncode != 0:
         detail = result.described_output()
-        raise CommandError(
+        error = CommandError(
             f"command {command}: exited with status {process.returncode}"
             + (f": {detail}" if detail else "")
         )
+        error.returncode = process.returncode
+        raise error
     return result
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
@@ -25,13 +25,13 @@ from ctmpl.consul.dependencies import Dependency
 from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
-from ctmpl.logs import redact, set_line_limit
+from ctmpl.logs import event, redact, set_line_limit
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
 from ctmpl.output.writer import remove_leftover_temp_files
 from ctmpl.runtime import systemd
-from ctmpl.runtime.metrics import Metrics
+from ctmpl.runtime.nullmetrics import real_metrics
 from ctmpl.runtime.quiescence import QuiescenceTimer
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.limits import render_budget
@@ -39,6 +39,9 @@ from ctmpl.template.loader import Template, load_template
 from ctmpl.template.registry import Registry
 from ctmpl.watch.store import Store
 from ctmpl.watch.watcher import RetryPolicy, Watcher
+
+if TYPE_CHECKING:
+    from ctmpl.runtime.metrics import Metrics
 
 log = logging.getLogger("ctmpl.runner")
 
@@ -52,6 +55,9 @@ GATHER_MAX = 0.2
 #: stay stale until some unrelated Consul change happens to arrive.
 WRITE_RETRY_BACKOFF = 0.5
 WRITE_RETRY_MAX = 30.0
+#: A command's output is logged at INFO up to this many lines of this many characters.
+OUTPUT_LINES = 20
+OUTPUT_LINE_CHARS = 500
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -109,18 +115,21 @@ class Runner:
         registry: Registry | None = None,
         env: Mapping[str, str] | None = None,
         reload_config: ConfigLoader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         set_line_limit(config.limits.log_line)
         self.stdout = stdout or sys.stdout
         self.env = dict(env if env is not None else os.environ)
         self.registry = registry or default_registry()
-        self.metrics = Metrics()
+        self.metrics = metrics if metrics is not None else real_metrics()
         self._client_factory = client_factory
         self._reload_config = reload_config
         self._wake = asyncio.Event()
         self._fatal: BaseException | None = None
         self._stop_code: int | None = None
+        #: Why the run ended, for the stop line.
+        self.stop_reason: str | None = None
         self._reload_requested = False
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
@@ -162,9 +171,10 @@ class Runner:
 
     # ------------------------------------------------------------------ control
 
-    def stop(self, code: int = ExitCode.OK) -> None:
+    def stop(self, code: int = ExitCode.OK, reason: str = "stop requested") -> None:
         """Ask the run loop to finish after the current step (a running command completes)."""
         self._stop_code = code
+        self.stop_reason = reason
         self._wake.set()
 
     def request_reload(self) -> None:
@@ -267,9 +277,12 @@ class Runner:
                 return self._stop_code
             if self.config.once:
                 if outcome.failed:
+                    self.stop_reason = "once: a template failed"
                     return ExitCode.RUNNER_ERROR
                 if self._ready:
+                    self.stop_reason = "once: every template rendered"
                     if self.config.dry and self.config.diff and changed_any:
+                        self.stop_reason += ", some destination would change"
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
                 if self.config.once_wait is None:
@@ -503,7 +516,16 @@ class Runner:
         state.last_text = text
         self.metrics.last_render.labels(name).set(time.time())
         if written.changed:
-            log.info("rendered %s => %s", name, config.destination)
+            event(
+                log,
+                logging.INFO,
+                "render",
+                "rendered %s => %s",
+                name,
+                config.destination,
+                template=name,
+                destination=config.destination,
+            )
             self.metrics.renders.labels(name).inc()
             outcome.written.append(state)
             outcome.would_change = True
@@ -563,7 +585,18 @@ class Runner:
                 )
             except CommandError as exc:
                 self.metrics.commands.labels(name, "failure").inc()
-                log.error("%s: %s", name, exc)
+                event(
+                    log,
+                    logging.ERROR,
+                    "command",
+                    "%s: %s",
+                    name,
+                    exc,
+                    template=name,
+                    command=str(command),
+                    exit_code=exc.returncode,
+                    error=str(exc),
+                )
                 outcome.failed = True
                 if self.config.command_error_fatal:
                     raise
@@ -571,8 +604,20 @@ class Runner:
             finally:
                 self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
             self.metrics.commands.labels(name, "success").inc()
-            if result.output.strip():
-                log.debug("%s: command output: %s", name, result.described_output())
+            event(
+                log,
+                logging.INFO,
+                "command",
+                "%s: command exited with status %d after %.2fs",
+                name,
+                result.returncode,
+                result.duration,
+                template=name,
+                command=str(command),
+                exit_code=result.returncode,
+                duration=round(result.duration, 3),
+            )
+            log_command_output(name, result.output, result.output_bytes)
 
     def _command_env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -580,6 +625,42 @@ class Runner:
         if self.config.consul.token:
             env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
         return env
+
+
+def log_command_output(name: str, output: str, total: int = 0) -> None:
+    """A command's output at INFO, one line each, prefixed with the template's name: at most
+    OUTPUT_LINES lines of at most OUTPUT_LINE_CHARS characters, then how many more. ``output``
+    may be the tail of ``total`` bytes (``limits.command_output``): a first line says so."""
+    kept = len(output.encode("utf-8", errors="replace"))
+    if total > kept:
+        event(
+            log,
+            logging.INFO,
+            "command_output",
+            "%s: | [%d bytes of output, the last %d follow]",
+            name,
+            total,
+            kept,
+            template=name,
+            omitted_bytes=total - kept,
+        )
+    lines = output.rstrip().splitlines()
+    for line in lines[:OUTPUT_LINES]:
+        if len(line) > OUTPUT_LINE_CHARS:
+            line = line[:OUTPUT_LINE_CHARS] + f" [{len(line) - OUTPUT_LINE_CHARS} more characters]"
+        event(log, logging.INFO, "command_output", "%s: | %s", name, line, template=name, line=line)
+    if len(lines) > OUTPUT_LINES:
+        more = len(lines) - OUTPUT_LINES
+        event(
+            log,
+            logging.INFO,
+            "command_output",
+            "%s: | [%d more lines of output not shown]",
+            name,
+            more,
+            template=name,
+            omitted_lines=more,
+        )
 
 
 def _some(deps: frozenset[Dependency], limit: int = 5) -> str:

@@ -98,9 +98,10 @@ def build_environment(
     )
     env.globals["range"] = _bounded_range
     for function in registry:
-        env.globals[function.name] = function.impl
+        impl = function.deferred()  # imports the function's family at its first call only
+        env.globals[function.name] = impl
         if function.filter and function.name not in JINJA_FILTERS:
-            env.filters[function.name] = _as_filter(function.impl)
+            env.filters[function.name] = _as_filter(impl)
     return env
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctmpl.errors import LimitError
-from ctmpl.golang import yamlbounds
+from ctmpl.golang import yamllimit as yamlbounds  # the bound only: no PyYAML
 
 MiB = 1024 * 1024
 

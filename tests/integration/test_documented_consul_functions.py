@@ -186,7 +186,7 @@ async def test_services_nodes_and_node(tmp_path: Path) -> None:
         '/{{ s.Tags | join(",") }}/{{ s.Meta | toJSON }}{% endfor %}#'
         "{{ node().Node.Node }}#"
         '{% set u = node("nosuch") %}{{ "unset" if not u.Node }} {{ u.Services | length }}'
-        ' {{ u.Node }}'
+        " {{ u.Node }}"
     )
     lines = (await _render(tmp_path, template)).split("#")
     assert lines[0] == "api=a,z db= web=api,blue,v1.2 "

@@ -23,4 +23,3 @@ def test_loop_controls_and_do() -> None:
         "{% set xs = [] %}{% do xs.append(5) %} {{ xs | join(',') }}"
     )
     assert render(source) == "13 5"
-
