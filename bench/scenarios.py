@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bench.harness import (
     median,
     percentile,
     service_data,
+    wait_all,
 )
 
 # --------------------------------------------------------------------------- 1. latency
@@ -42,23 +44,31 @@ def _new_instance(k: int) -> dict[str, Any]:
     return {"ID": f"new-{k}", "Name": "web", "Address": "10.9.0.1", "Port": 9000 + k}
 
 
-def tool_latency(tool: Tool, changes: int) -> list[float]:
-    """Seconds from registering an instance to the destination listing it, per change."""
+def side_by_side_latency(tools: list[Tool], changes: int) -> dict[str, list[float]]:
+    """Seconds from registering an instance to each tool's destination listing it: every
+    tool watches the same service on one dev server, and each change is timed for all of
+    them from the same registration, so they react to the same answers on the same load."""
     with devserver(service_data(1, 1, nodes=1, name="web")) as (server, workdir):
-        running = tool.start(server.address, workdir, workdir / "out")
+        running = [
+            tool.start(server.address, workdir, workdir / f"out-{n}")
+            for n, tool in enumerate(tools)
+        ]
         try:
-            running.wait_for(lambda text: "web-0 " in text)
-            samples = []
+            for one in running:
+                one.wait_for(lambda text: "web-0 " in text)
+            samples: dict[str, list[float]] = {tool.label: [] for tool in tools}
             for k in range(changes):
                 marker = f"new-{k} "
                 started = time.perf_counter()
                 server.register(_new_instance(k))
-                running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
-                samples.append(time.perf_counter() - started)
+                seen = wait_all(running, lambda text, m=marker: m in text)  # type: ignore[misc]
+                for tool, at in zip(tools, seen, strict=True):
+                    samples[tool.label].append(at - started)
                 time.sleep(GAP)
             return samples
         finally:
-            running.stop()
+            for one in running:
+                one.stop()
 
 
 def blocking_query_latency(changes: int) -> list[float]:
@@ -99,7 +109,11 @@ def latency_tools(consul_template: str | None) -> tuple[Tool, Tool | None]:
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    return {"p50": median(samples), "p99": percentile(samples, 0.99)}
+    return {
+        "p50": median(samples),
+        "p90": percentile(samples, 0.90),
+        "p99": percentile(samples, 0.99),
+    }
 
 
 # --------------------------------------------------------------------------- 2. render
@@ -159,8 +173,9 @@ def _instance_json(service: str, k: int) -> dict[str, Any]:
     }
 
 
-def render_cost(services: int, instances: int, passes: int) -> dict[str, float]:
-    """Seconds per full render pass: ctmpl Jinja2, ctmpl Go syntax, plain Jinja2 on dicts."""
+def renderers(services: int, instances: int) -> dict[str, Callable[[], object]]:
+    """One full render pass each: ctmpl Jinja2 (``jinja``), ctmpl Go syntax (``go``), and
+    plain Jinja2 on dicts (``plain``), the floor. All three produce the same servers."""
     import jinja2
 
     from ctmpl.consul.dependencies import CatalogServicesQuery, HealthServiceQuery
@@ -191,28 +206,36 @@ def render_cost(services: int, instances: int, passes: int) -> dict[str, float]:
     baseline = environment.from_string(RENDER_PLAIN)
     plain_services = [{"Name": n} for n in names]
 
-    def timed(render: Any) -> float:
-        render()  # warm-up (caches, compiled code)
-        times = []
-        for _ in range(passes):
-            started = time.perf_counter()
-            render()
-            times.append(time.perf_counter() - started)
-        return median(times)
-
-    results = {}
-    for label, template in templates.items():
-
-        def run(template: Template = template) -> str | None:
+    def ours(template: Template) -> Callable[[], object]:
+        def run() -> str | None:
             return template.render(RenderContext(store=store, template_name="bench", env={})).text
 
+        return run
+
+    runs: dict[str, Callable[[], object]] = {k: ours(t) for k, t in templates.items()}
+    runs["plain"] = lambda: baseline.render(services=plain_services, instances=plain)
+    for label, run in runs.items():
         text = run()
-        assert text is not None and text.count("server ") == services * instances, label
-        results[label] = timed(run)
-    same = templates["jinja"].render(RenderContext(store=store, template_name="b", env={})).text
-    assert same == baseline.render(services=plain_services, instances=plain), "outputs differ"
-    results["plain"] = timed(lambda: baseline.render(services=plain_services, instances=plain))
-    return results
+        assert isinstance(text, str), label
+        assert text.count("server ") == services * instances, label
+    assert runs["jinja"]() == runs["plain"](), "outputs differ"
+    return runs
+
+
+def timed(render: Callable[[], object], passes: int) -> float:
+    """Median seconds of ``passes`` calls, after one warm-up call (caches, compiled code)."""
+    render()
+    times = []
+    for _ in range(passes):
+        started = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - started)
+    return median(times)
+
+
+def render_cost(services: int, instances: int, passes: int) -> dict[str, float]:
+    """Seconds per full render pass: ctmpl Jinja2, ctmpl Go syntax, plain Jinja2 on dicts."""
+    return {label: timed(run, passes) for label, run in renderers(services, instances).items()}
 
 
 # --------------------------------------------------------------------------- 3. scale
@@ -440,7 +463,7 @@ def fleet(
                     {"ID": f"fleet-{k}", "Name": "svc0007", "Address": "10.200.0.1",
                      "Port": 9000 + k, "Check": {"TTL": "10m", "Status": "passing"}}
                 )  # fmt: skip
-                _wait(lambda m=marker: all_hold(m), 120)  # type: ignore[misc]
+                _wait(lambda m=marker: all_hold(m), 120)
                 latencies.append(time.perf_counter() - t0)
             window = time.perf_counter() - window
             counts = server.stats()["requests"]

@@ -26,7 +26,7 @@ from ctmpl.config.goflags import (
 from ctmpl.config.model import TemplateConfig, WaitConfig, parse_template_flag
 from ctmpl.config.schema import Key
 from ctmpl.config.tree import Scalar
-from ctmpl.config.types import Bool, Duration, Integer, Invalid, StringList, ValueType
+from ctmpl.config.types import Bool, Duration, Integer, Invalid, StringList, ValueType, WaitLimit
 from ctmpl.errors import ConfigError, FlagError
 from ctmpl.golang.durations import parse_go_duration
 
@@ -82,7 +82,7 @@ CLI_FLAGS: tuple[CliFlag | None, ...] = (
     CliFlag(
         "dry",
         "",
-        "Print each destination and its rendered text to stdout; write and run nothing.",
+        "Print each destination that would change and its rendered text; write and run nothing.",
         "false",
         is_bool=True,
     ),
@@ -120,7 +120,6 @@ def schema_flags() -> list[tuple[str, str, Key]]:
 _UNSUPPORTED_FLAGS = (
     ("vault-", "Vault is not supported: ctmpl reads Consul only"),
     ("nomad-", "Nomad is not supported: ctmpl reads Consul only"),
-    ("syslog", "syslog is not supported by ctmpl; it logs to stderr"),
     ("log-file", "log files are not supported by ctmpl; it logs to stderr"),
     ("log-rotate", "log files are not supported by ctmpl; it logs to stderr"),
 )
@@ -139,7 +138,7 @@ def flag_set() -> FlagSet:
         Flag(
             name,
             _converter(path, key),
-            isinstance(key.type, Bool),
+            isinstance(key.type, Bool | WaitLimit),  # -once-wait alone means true
             repeated=isinstance(key.type, StringList),  # each use is one item
         )
         for name, path, key in schema_flags()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ctmpl.errors import ConfigError
+from ctmpl.template.limits import DEFAULT as DEFAULT_LIMITS
+from ctmpl.template.limits import Limits
 
 DEFAULT_CONSUL_ADDR = "127.0.0.1:8500"
 DEFAULT_MAX_STALE = 2.0
@@ -19,6 +21,15 @@ DEFAULT_COMMAND_TIMEOUT = 30.0
 LOG_LEVELS = ("trace", "debug", "info", "warn", "err")
 LOG_FORMATS = ("text", "json")
 SYNTAXES = ("jinja", "go")
+#: Syslog facilities consul-template accepts (go-syslog), in lower case.
+SYSLOG_FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+    "local7",
+)  # fmt: skip
+DEFAULT_SYSLOG_FACILITY = "LOCAL0"
+#: consul-template's default program name in syslog (its ``version.Name``).
+DEFAULT_SYSLOG_NAME = "consul-template"
 #: How ``service`` queries are watched: see ctmpl.watch.watcher and docs/performance.md.
 WATCH_MODES = ("auto", "batched", "per-dependency")
 #: Signal names consul-template accepts (``signals/signals_unix.go``); "" means none.
@@ -218,10 +229,22 @@ class DedupConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SyslogConfig:
+    """Log lines also go to syslog (consul-template's ``syslog {}``, ``-syslog*`` flags)."""
+
+    enabled: bool = False
+    #: Lower case, as :data:`SYSLOG_FACILITIES` lists them.
+    facility: str = DEFAULT_SYSLOG_FACILITY.lower()
+    name: str = DEFAULT_SYSLOG_NAME
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     consul: ConsulConfig = ConsulConfig()
     templates: tuple[TemplateConfig, ...] = ()
     once: bool = False
+    #: With ``once``: None fails fast on missing data; 0 waits for it; > 0 waits that long.
+    once_wait: float | None = None
     dry: bool = False
     diff: bool = False
     data_file: str | None = None
@@ -252,6 +275,9 @@ class Config:
     exec: ExecConfig = ExecConfig()
     #: De-duplication mode (``-dedup``); a fleet elects one reader per template.
     deduplicate: DedupConfig = DedupConfig()
+    syslog: SyslogConfig = SyslogConfig()
+    #: Resource bounds (the ``limits`` block).
+    limits: Limits = DEFAULT_LIMITS
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

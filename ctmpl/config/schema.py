@@ -16,6 +16,7 @@ from ctmpl.config.model import (
     LOG_FORMATS,
     LOG_LEVELS,
     SYNTAXES,
+    SYSLOG_FACILITIES,
     WATCH_MODES,
     Config,
     TemplateConfig,
@@ -36,6 +37,7 @@ from ctmpl.config.types import (
     String,
     StringList,
     ValueType,
+    WaitLimit,
 )
 from ctmpl.golang.durations import format_go_duration
 
@@ -118,6 +120,33 @@ def check_wait(fields: dict[str, Any]) -> str | None:
     if high is not None and high < low:
         return f"max ({high:g}s) must not be below min ({low:g}s)"
     return None
+
+
+def _limit(name: str, kind: ValueType, doc: str, example: str) -> Key:
+    """A key of the ``limits`` block; its default is :class:`ctmpl.template.limits.Limits`'."""
+    return Key(name, kind, f"ctmpl: {doc} 0 = no limit.", example)
+
+
+LIMITS = Block(
+    "limits",
+    "ctmpl: resource bounds (docs/operations.md, Resource bounds).",
+    (
+        _limit("render_time", Duration(), "Longest render of one template.", '"1m"'),
+        _limit("output_size", Integer(), "Bytes of one rendered template.", "1048576"),
+        _limit("loop", Integer(), "Iterations of one `loop`, `range` over a number.", "1000"),
+        _limit(
+            "command_output",
+            Integer(),
+            "Bytes of a command's output kept for the log (its tail).",
+            "4096",
+        ),
+        _limit("log_line", Integer(), "Characters of one log message.", "4096"),
+        _limit("data_file_size", Integer(), "Bytes of the `-data` file.", "1048576"),
+        _limit(
+            "yaml_nodes", Integer(), "Nodes a YAML document may expand to through aliases.", "10000"
+        ),
+    ),
+)
 
 
 def _address_shorthand(node: Scalar) -> dict[str, Any]:
@@ -435,6 +464,29 @@ CONSUL = Block(
     shorthand_doc="or the address as a string (deprecated consul-template form)",
 )
 
+SYSLOG = Block(
+    "syslog",
+    "Log to syslog (`/dev/log`) as well as to stderr, as consul-template formats it. "
+    "Giving `facility` or `name` switches `enabled` on unless it is set.",
+    (
+        Key("enabled", Bool(), "Send log lines to syslog.", "true", "-syslog"),
+        Key(
+            "facility",
+            Choice(*SYSLOG_FACILITIES),
+            "Syslog facility (any case).",
+            '"LOCAL5"',
+            "-syslog-facility",
+        ),
+        Key(
+            "name",
+            String(),
+            "Program name (tag) of the syslog lines.",
+            '"ctmpl-nginx"',
+            "-syslog-name",
+        ),
+    ),
+)
+
 _EXEC_UNSUPPORTED = "is not supported by ctmpl for template commands"
 
 TEMPLATE = Block(
@@ -575,7 +627,8 @@ TEMPLATE = Block(
         Key(
             "error_on_missing_key",
             Bool(),
-            "Fail on a missing map key or attribute instead of rendering it empty.",
+            "Go syntax: fail on a missing map key instead of rendering `<no value>` "
+            "(Jinja2 always fails on an undefined attribute).",
             "true",
         ),
         Key(
@@ -766,6 +819,14 @@ ROOT = Block(
         ),
         Key("once", Bool(), "Render every template once and exit.", "true", flag="-once"),
         Key(
+            "once_wait",
+            WaitLimit(),
+            "ctmpl: with once, wait for keys and services that have no data yet (an init "
+            "container's use) instead of failing; a duration is the longest wait (exit 14).",
+            '"2m"',
+            "-once-wait",
+        ),
+        Key(
             "syntax",
             Choice(*SYNTAXES),
             "Template language of templates that set none. Unset, the source's extension "
@@ -881,15 +942,12 @@ ROOT = Block(
             "ctmpl: /healthz fails once Consul has been unreachable this long.",
             '"1m"',
         ),
+        LIMITS,
         Refused("vault", f"Vault is not supported: {_NOT_CONSUL}; remove the vault block"),
         Refused("nomad", f"Nomad is not supported: {_NOT_CONSUL}; remove the nomad block"),
         DEDUP,
         EXEC,
-        Refused(
-            "syslog",
-            "syslog is not supported by ctmpl; it logs to stderr (journald keeps it)",
-            _enabled_false,
-        ),
+        SYSLOG,
         Refused(
             "log_file",
             "log_file is not supported by ctmpl; it logs to stderr",

@@ -114,12 +114,19 @@ class DedupManager:
     def roles(self) -> dict[str, str]:
         return {name: str(lock.role) for name, lock in self.locks.items()}
 
-    def store_for(self, name: str) -> Store:
-        """The Store a template renders from: the local one when leading."""
+    def store_for(self, name: str, local: Store | None = None) -> Store:
+        """The Store a template renders from: ``local`` (default: the live local Store,
+        else a snapshot of it for a render in a worker thread) when leading, else the
+        shared data over it."""
         lock = self.locks.get(name)
+        base = self.local if local is None else local
         if lock is None or lock.role is Role.LEADER:
-            return self.local
-        return lock.store
+            return base
+        if local is None:
+            return lock.store
+        view = SharedStore(base)
+        view.update(lock.store.data, unreadable=lock.store.unreadable)
+        return view
 
     def to_watch(self, name: str, used: Iterable[Dependency]) -> set[Dependency]:
         """Of the dependencies a template used, those this instance must watch itself."""

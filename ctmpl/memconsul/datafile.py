@@ -7,6 +7,8 @@ wrong type is an error naming the file and the path of the offending entry.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 import yaml
 
 from ctmpl.errors import DataFileError
+from ctmpl.golang.yamlbounds import BoundedSafeLoader
+from ctmpl.template.limits import DEFAULT as DEFAULT_LIMITS
 
 CHECK_STATES = ("passing", "warning", "critical")
 
@@ -38,6 +42,9 @@ class ServiceData:
     meta: dict[str, str] = field(default_factory=dict)
     weights: tuple[int, int] = (1, 1)
     checks: tuple[CheckData, ...] = ()
+    #: A sidecar proxy: (destination service name, destination ID, local port).
+    proxy: tuple[str, str, int] | None = None
+    connect_native: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +132,30 @@ def _kind(value: Any) -> str:
     )
 
 
-def load_data_file(path: str | Path) -> DataSet:
-    """Read and validate a data file."""
+def load_data_file(path: str | Path, *, max_size: int = DEFAULT_LIMITS.data_file_size) -> DataSet:
+    """Read and validate a data file: a regular file of at most ``max_size`` bytes (0 = any
+    size), so that ``-data /dev/zero`` or a FIFO is an error instead of a hang."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataFileError(f"{source}: not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(max_size + 1) if max_size else handle.read()
     except OSError as exc:
         raise DataFileError(f"{source}: cannot read: {exc.strerror}") from None
+    if max_size and len(data) > max_size:
+        raise DataFileError(f"{source}: larger than {max_size} bytes (limits.data_file_size)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
     return parse_data(text, source)
 
 
 def parse_data(text: str, source: str = "<data>") -> DataSet:
     """Validate YAML text against the data-file schema."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=BoundedSafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"
@@ -188,7 +205,10 @@ _SERVICE_KEYS = {
     "weights",
     "status",
     "checks",
+    "proxy",
+    "connect_native",
 }
+_PROXY_KEYS = {"destination_service_name", "destination_service_id", "local_service_port"}
 
 
 def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
@@ -226,6 +246,25 @@ def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
                     notes=r.string(c.get("notes", ""), f"{cw}.notes"),
                 ),
             )
+        proxy = None
+        if m.get("proxy") is not None:
+            p = r.mapping(m["proxy"], f"{where}.proxy", _PROXY_KEYS)
+            if not p.get("destination_service_name"):
+                raise r.fail(f"{where}.proxy", "a proxy needs a destination_service_name")
+            if not port:
+                raise r.fail(f"{where}.port", "a proxy needs a port")
+            proxy = (
+                r.string(p["destination_service_name"], f"{where}.proxy.destination_service_name"),
+                r.string(
+                    p.get("destination_service_id", ""), f"{where}.proxy.destination_service_id"
+                ),
+                r.integer(p.get("local_service_port", 0), f"{where}.proxy.local_service_port"),
+            )
+        native = m.get("connect_native", False)
+        if not isinstance(native, bool):
+            raise r.fail(f"{where}.connect_native", "expected true or false")
+        if native and proxy is not None:
+            raise r.fail(where, "a proxy cannot also be Connect-native")
         services.append(
             ServiceData(
                 name=name,
@@ -240,6 +279,8 @@ def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
                     r.integer(weights_raw.get("warning", 1), f"{where}.weights.warning"),
                 ),
                 checks=checks,
+                proxy=proxy,
+                connect_native=native,
             )
         )
     return tuple(services)

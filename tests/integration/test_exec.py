@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ while :; do sleep 0.05; done
 DATA = 'kv:\n  app/port: "8080"\n'
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0, what: str = "it") -> None:
+def wait_for(condition: Callable[[], object], timeout: float = 15.0, what: str = "it") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -224,7 +225,7 @@ def test_other_signals_are_passed_on_and_sighup_also_reloads_ctmpl(
     for signum in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGHUP):
         process.send_signal(signum)
         name = signum.name[3:]
-        wait_for(lambda n=name: setup.logged(f"{n} "), what=f"{name} at the child")
+        wait_for(partial(setup.logged, f"{name} "), what=f"{name} at the child")
         assert setup.logged(f"{name} ")[0].startswith(f"{name} {pid}")
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=15)

@@ -96,27 +96,28 @@ class Fleet:
         out = self.tmp / f"out{n}.txt"
         status = free_port()
         log = self.tmp / f"ctmpl{n}.log"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ctmpl",
-                "-config",
-                str(config),
-                "-consul-addr",
-                self.server.address,
-                "-template",
-                f"{template}:{out}",
-                "-status-addr",
-                f"127.0.0.1:{status}",
-                "-log-level",
-                "info",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-            cwd=self.tmp,
-        )
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ctmpl",
+                    "-config",
+                    str(config),
+                    "-consul-addr",
+                    self.server.address,
+                    "-template",
+                    f"{template}:{out}",
+                    "-status-addr",
+                    f"127.0.0.1:{status}",
+                    "-log-level",
+                    "info",
+                    *extra,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                cwd=self.tmp,
+            )
         instance = Instance(n, process, out, status, log)
         self.instances[n] = instance
         return instance

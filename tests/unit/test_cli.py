@@ -78,6 +78,8 @@ def test_durations_and_retry() -> None:
     assert config.consul.retry.max_backoff == 120.0
 
 
+# The messages are Go's flag package's (tests/unit/test_flag_forms.py compares them with
+# consul-template 0.42.1 itself).
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -144,7 +144,7 @@ def test_consul_template_flags() -> None:
         ("-consul-ssl=perhaps", 'invalid boolean value "perhaps" for -consul-ssl'),
         ("-consul-transport-max-idle-conns-per-host=-1", "must be at least 0"),
         ("-vault-addr=https://v", "-vault-addr (Vault is not supported"),
-        ("-syslog", "not defined: -syslog (syslog is not supported"),
+        ("-log-file=/tmp/x", "-log-file (log files are not supported"),
     ],
 )
 def test_bad_flags_exit_13(flag: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,7 +58,15 @@ RULES = (
     Rule(
         "template engines -> golang and the template registry/context, never funcs",
         ("ctmpl.template.gotemplate", "ctmpl.template.jinja"),
-        ("ctmpl.golang", "ctmpl.template.context", "ctmpl.template.registry", *GROUND),
+        (
+            "ctmpl.golang",
+            "ctmpl.template.context",
+            "ctmpl.template.registry",
+            # The render budget: like the context, how a loop or a function reaches the
+            # render in progress (its time, output and loop bounds).
+            "ctmpl.template.limits",
+            *GROUND,
+        ),
     ),
     Rule("template never imports funcs", ("ctmpl.template",), forbidden=("ctmpl.funcs",)),
     Rule(
@@ -69,9 +77,25 @@ RULES = (
         (
             "ctmpl.template.registry",
             "ctmpl.template.context",
+            "ctmpl.template.limits",
             "ctmpl.consul",
             "ctmpl.sources",
             "ctmpl.golang",
+            *GROUND,
+        ),
+        exempt=("ctmpl.funcs.sockaddr",),
+    ),
+    Rule(
+        # sockaddr's argument is itself a Go template (go-sockaddr's language), run with the
+        # engine's public API over go-sockaddr's own function map.
+        "sockaddr -> template registry, golang and the Go-template engine",
+        ("ctmpl.funcs.sockaddr",),
+        (
+            "ctmpl.template.registry",
+            "ctmpl.template.gotemplate.template",
+            "ctmpl.template.gotemplate.exec",
+            "ctmpl.golang",
+            "ctmpl.funcs.args",
             *GROUND,
         ),
     ),

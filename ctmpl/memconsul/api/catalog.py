@@ -1,11 +1,12 @@
-"""``/v1/catalog/...`` and ``/v1/health/...``: blocking reads of the catalog."""
+"""``/v1/catalog/...`` and ``/v1/health/...``: blocking reads of the catalog, Connect
+lookups, and the catalog's own writes (``register``/``deregister``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ctmpl.memconsul import queries
+from ctmpl.memconsul import queries, registration
 from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
 from ctmpl.memconsul.api.routing import Route, route
 from ctmpl.memconsul.api.web import (
@@ -15,6 +16,7 @@ from ctmpl.memconsul.api.web import (
     blocking,
     bool_param,
     check_dc,
+    check_enterprise,
     json_body,
     meta_headers,
     node_meta,
@@ -136,9 +138,78 @@ async def health_node(request: ApiRequest, ctx: AppContext) -> ApiResponse:
     return await read(request, ctx, lambda: queries.health_node(ctx.state, name), [])
 
 
+async def health_connect(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    name = _required(request, "name", "Missing service name")
+    passing = bool_param(request, "passing")
+    near = request.query.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.health_connect(ctx.state, name, passing=passing, near=near, node_meta=meta),
+        [],
+    )
+
+
+async def catalog_connect(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    name = _required(request, "name", "Missing service name")
+    near = request.query.get("near")
+    meta = node_meta(request)
+    return await read(
+        request,
+        ctx,
+        lambda: queries.catalog_connect(ctx.state, name, near=near, node_meta=meta),
+        [],
+    )
+
+
+def _local_dc(ctx: AppContext, datacenter: str) -> None:
+    if datacenter != ctx.state.datacenter:
+        raise HTTPError("No path to datacenter", status=500)
+
+
+async def catalog_register(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    """Write a node, a service and checks to the catalog; answers ``true``."""
+    check_enterprise(request)
+    reg = registration.decode_register(await request.body(), ctx.state.datacenter)
+    _local_dc(ctx, reg.datacenter)
+    authz = authorize(request, ctx)
+    for name in reg.service_names:
+        authz.require("service", "write", name)
+    authz.require("node", "write", reg.node.name)
+    try:
+        ctx.state.apply_registration(
+            reg.node, reg.service, reg.checks, skip_node_update=reg.skip_node_update
+        )
+    except ValueError as exc:
+        raise HTTPError(str(exc), status=500) from None
+    return json_body(ctx, True)
+
+
+async def catalog_deregister(request: ApiRequest, ctx: AppContext) -> ApiResponse:
+    """Remove a service (with its checks), a check, or a whole node; answers ``true``."""
+    check_enterprise(request)
+    dereg = registration.decode_deregister(await request.body(), ctx.state.datacenter)
+    _local_dc(ctx, dereg.datacenter)
+    authz = authorize(request, ctx)
+    authz.require("node", "write", dereg.node)
+    state = ctx.state
+    if dereg.service_id:
+        state.deregister_service(dereg.node, dereg.service_id)
+    elif dereg.check_id:
+        state.remove_check(dereg.node, dereg.check_id)
+    else:
+        state.remove_node(dereg.node)
+    return json_body(ctx, True)
+
+
 def catalog_routes(ctx: AppContext) -> list[Route]:
-    get = ("GET",)
+    get, put = ("GET",), ("PUT",)
     return [
+        route(ctx, "/v1/catalog/register", put, catalog_register),
+        route(ctx, "/v1/catalog/deregister", put, catalog_deregister),
+        route(ctx, "/v1/catalog/connect/{name:path}", get, catalog_connect),
+        route(ctx, "/v1/health/connect/{name:path}", get, health_connect),
         route(ctx, "/v1/catalog/services", get, catalog_services),
         route(ctx, "/v1/catalog/service/{name:path}", get, catalog_service),
         route(ctx, "/v1/catalog/nodes", get, catalog_nodes),

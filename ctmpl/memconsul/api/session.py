@@ -101,16 +101,7 @@ def decode_session(body: bytes, default_node: str) -> SessionRecord:
         if not isinstance(raw, dict):
             raise _type_error(raw, "", "structs.Session")
         fields = _canonical(raw)
-        for name in _STRING_FIELDS:
-            value = fields.get(name)
-            if value is not None and not isinstance(value, str):
-                raise _type_error(value, name, "string")
-        for name in _LIST_FIELDS:
-            value = fields.get(name)
-            if value is not None and not (
-                isinstance(value, list) and all(isinstance(v, str) for v in value)
-            ):
-                raise _type_error(value, name, "[]string")
+        _check_types(fields)
         session.name = fields.get("Name") or ""
         if "Node" in fields:
             session.node = fields["Node"] or ""
@@ -123,7 +114,25 @@ def decode_session(body: bytes, default_node: str) -> SessionRecord:
         if "NodeChecks" in fields:
             node_checks = fields["NodeChecks"]
         session.service_checks = _service_checks(fields.get("ServiceChecks"))
-    # Consul's fixupEmptySessionChecks.
+    session.node_checks = _linked_checks(checks, node_checks)
+    return session
+
+
+def _check_types(fields: dict[str, Any]) -> None:
+    for name in _STRING_FIELDS:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _type_error(value, name, "string")
+    for name in _LIST_FIELDS:
+        value = fields.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise _type_error(value, name, "[]string")
+
+
+def _linked_checks(checks: list[str] | None, node_checks: list[str] | None) -> list[str]:
+    """Consul's ``fixupEmptySessionChecks``, then the union of what remains."""
     if not checks:
         node_checks = []
     elif checks == [SERF_CHECK] or not node_checks:
@@ -132,8 +141,7 @@ def decode_session(body: bytes, default_node: str) -> SessionRecord:
     for check_id in (*(node_checks or []), *(checks or [])):
         if check_id not in linked:
             linked.append(check_id)
-    session.node_checks = linked
-    return session
+    return linked
 
 
 def _service_checks(value: Any) -> list[tuple[str, str]]:
