@@ -1,0 +1,58 @@
+"""NodeCensus and Round: which services a new read of a node names, and when a census is done."""
+
+from __future__ import annotations
+
+from ctmpl.watch.batch.census import NodeCensus, Round
+
+
+def test_the_first_read_of_a_node_names_everything_on_it() -> None:
+    census = NodeCensus()
+    changed = census.offer("n1", {"web-1": ("web", 7), "db-1": ("db", 9)})
+    assert changed == {"web": 7, "db": 9}
+    assert census.names_on("n1") == {"web", "db"} and "n1" in census
+
+
+def test_an_unchanged_node_names_nothing() -> None:
+    census = NodeCensus()
+    census.offer("n1", {"web-1": ("web", 7), "db-1": ("db", 9)})
+    assert census.offer("n1", {"web-1": ("web", 7), "db-1": ("db", 9)}) == {}
+
+
+def test_a_new_changed_or_removed_instance_names_only_its_service() -> None:
+    census = NodeCensus()
+    census.offer("n1", {"web-1": ("web", 7), "db-1": ("db", 9), "api-1": ("api", 3)})
+    changed = census.offer(
+        "n1", {"web-1": ("web", 7), "db-1": ("db", 15), "cache-1": ("cache", 16)}
+    )
+    # db changed (to reach 15), cache is new (16), api is gone (any answer will do).
+    assert changed == {"db": 15, "cache": 16, "api": 0}
+
+
+def test_an_instance_renamed_names_both_services() -> None:
+    census = NodeCensus()
+    census.offer("n1", {"x-1": ("old", 4)})
+    assert census.offer("n1", {"x-1": ("new", 8)}) == {"old": 0, "new": 8}
+
+
+def test_a_node_that_is_gone_names_what_ran_there_and_is_forgotten() -> None:
+    census = NodeCensus()
+    census.offer("n1", {"web-1": ("web", 7)})
+    assert census.offer("n1", None) == {"web": 0}
+    assert "n1" not in census and census.names_on("n1") == set()
+
+
+def test_fingerprints_without_an_index_compare_by_content() -> None:
+    census = NodeCensus()
+    census.offer("n1", {"web-1": ("web", '{"Port": 80}')})
+    assert census.offer("n1", {"web-1": ("web", '{"Port": 80}')}) == {}
+    assert census.offer("n1", {"web-1": ("web", '{"Port": 81}')}) == {"web": 0}
+
+
+def test_a_round_ends_with_its_last_node_and_keeps_the_lowest_index() -> None:
+    round_ = Round(pending={"n1", "n2", "n3"}, compare=True)
+    assert not round_.read("n2", 40)
+    assert not round_.read("n9", 10)  # not part of the round
+    assert not round_.read("n1", 38)
+    assert round_.read("n3", 41)
+    assert round_.floor == 38 and round_.done
+    assert not round_.read("n3", 45)  # completes only once
