@@ -127,7 +127,7 @@ class Catalog:
         return f"node {node} joins"
 
     def _nodes(self) -> list[str]:
-        return sorted(n for n in self.state.nodes if n != AGENT) + [AGENT]
+        return [*sorted(n for n in self.state.nodes if n != AGENT), AGENT]
 
     def deregister(self) -> str:
         instances = self._instances()
@@ -459,7 +459,7 @@ async def test_a_check_less_change_is_found_by_a_census_that_reads_only_that_ser
             before, censuses = _service_reads(server), batch.censuses
             started = time.monotonic()
             change()
-            await _until(lambda: arrived(store.get(target)), timeout=4.0)
+            await _until(lambda check=arrived: check(store.get(target)), timeout=4.0)
             assert time.monotonic() - started < 2.5, label
             await asyncio.sleep(0.2)
             reads = _new_reads(before, _service_reads(server))
