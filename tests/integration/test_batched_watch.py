@@ -548,3 +548,39 @@ async def test_without_the_tables_indexes_a_census_follows_the_grace(
     finally:
         await batch.stop()
         await client.aclose()
+
+
+async def test_a_late_check_answer_is_waited_for_beyond_the_grace_when_the_index_shows_it(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(40, 4))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=0.05)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
+    target = HealthServiceQuery(name="svc021")
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        # The checks detector's next query starts 0.6 s late, long after the grace.
+        server.add_latency(0.6, "/v1/health/state/")
+        server.set_check("service:svc005-0", "warning", node="n1")
+        # (a warning hides the instance from the passing-only query)
+        await _until(lambda: len(store.get(HealthServiceQuery(name="svc005"))) == 1)
+        await asyncio.sleep(0.1)
+        _register_on(
+            server,
+            "n2",
+            {
+                "ID": "new",
+                "Name": "svc021",
+                "Port": 81,
+                "Check": {"TTL": "1h", "Status": "passing"},
+            },
+        )
+        await _until(lambda: any(i.ID == "new" for i in store.get(target)))
+        assert batch.censuses == 0 and batch.sweeps == 0
+    finally:
+        server.clear_faults()
+        await batch.stop()
+        await client.aclose()

@@ -60,6 +60,9 @@ CENSUS_INTERVAL = 2.0
 #: change that explains it (the detectors answer independently). Two small reads of the
 #: checks and nodes tables' indexes usually say at once that none is coming.
 GRACE = 0.25
+#: When those reads show a detector behind its table, its answer is on its way (its blocking
+#: query returns on the move): wait for it this long before giving up on it.
+BEHIND_WAIT = 2.0
 #: Times a read answered with an index older than the change that asked for it (a stale
 #: server) is repeated before its answer is taken as it is.
 LAG_RETRIES = 3
@@ -152,6 +155,9 @@ class ServiceBatch:
         self._dirty: dict[HealthServiceQuery, int] = {}
         self._nodes: dict[str, _NodeRead] = {}
         self._node_retries: dict[str, int] = {}
+        #: Nodes by when a read of theirs last found a change (a census reads them first:
+        #: deployments and registrators change one node several times in a row).
+        self._changed_nodes: dict[str, None] = {}
         self._work = asyncio.Event()
         self._answered = asyncio.Event()
         self._tracker = CatalogTracker()
@@ -409,23 +415,23 @@ class ServiceBatch:
                 self._resolver = None
 
     async def _explanation_coming(self) -> bool:
-        """Wait (up to the grace) while a detector is behind its table; True when one
-        answered meanwhile, False when none is behind or the grace has passed."""
+        """Wait while a detector is behind its table (at most ``BEHIND_WAIT``; at most the
+        grace when the tables' indexes are unknown); True when an answer explained the
+        writes meanwhile, False when none is behind or the wait is over."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._grace
-        checks_at: int | None = None
-        nodes_at: int | None = None
+        started = loop.time()
+        behind: tuple[int, int] | None = None
         try:
-            checks_at, nodes_at = await table_indexes(self._client)
+            behind = await table_indexes(self._client)
         except CtmplError as exc:
             log.debug("could not read the tables' indexes (%s): waiting for the detectors", exc)
+        deadline = started + (self._grace if behind is None else max(self._grace, BEHIND_WAIT))
         while not self._tracker.explained():
             tracker = self._tracker
             if (
-                checks_at is not None
-                and nodes_at is not None
-                and tracker.checks_index >= checks_at
-                and tracker.nodes_index >= nodes_at
+                behind is not None
+                and tracker.checks_index >= behind[0]
+                and tracker.nodes_index >= behind[1]
             ):
                 return False
             remaining = deadline - loop.time()
@@ -459,7 +465,8 @@ class ServiceBatch:
         required = self._tracker.services_index
         done = self._round_done = asyncio.Event()
         self._round = Round(pending=set(nodes), compare=compare)
-        for node in nodes:
+        recent = [n for n in reversed(self._changed_nodes) if n in nodes]
+        for node in [*recent, *sorted(nodes.difference(recent))]:
             self._want_node(node, required, "diff" if compare else "")
         self._work.set()
         try:
@@ -599,6 +606,11 @@ class ServiceBatch:
             return
         before = census.names_on(node) if want.mark == "all" else set()
         changed = census.offer(node, instances)
+        if changed and want.mark:
+            self._changed_nodes.pop(node, None)
+            self._changed_nodes[node] = None
+            while len(self._changed_nodes) > 64:
+                del self._changed_nodes[next(iter(self._changed_nodes))]
         if want.mark:
             for name, required in changed.items():
                 self._mark_name(name, max(required, want.required if want.mark == "all" else 0))
