@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ctmpl.watch.batch.census import NodeCensus, Round
+from ctmpl.watch.policy import TokenBucket
 
 
 def test_the_first_read_of_a_node_names_everything_on_it() -> None:
@@ -56,3 +57,13 @@ def test_a_round_ends_with_its_last_node_and_keeps_the_lowest_index() -> None:
     assert round_.read("n3", 41)
     assert round_.floor == 38 and round_.done
     assert not round_.read("n3", 45)  # completes only once
+
+
+def test_a_census_draws_a_fraction_of_a_sweep_from_the_same_bucket() -> None:
+    bucket = TokenBucket(2, 15.0)
+    # Fifty nodes among 2,000 watched services: 80 censuses fit in the burst of two sweeps.
+    for _ in range(80):
+        assert bucket.delay(50 / 2000) == 0
+        bucket.take(50 / 2000)
+    assert 0 < bucket.delay(50 / 2000) <= 0.025 * 15.0 + 0.01
+    assert bucket.delay(1.0) > 14.0  # a sweep now waits for a whole token

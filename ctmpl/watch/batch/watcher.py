@@ -11,7 +11,7 @@ change) is found by a *census* (:mod:`ctmpl.watch.batch.census`): every node's i
 read again and compared with the node's previous read, which names exactly the services that
 changed. It is chosen when nodes are fewer than watched services; otherwise, or when a census
 cannot vouch for a write, every watched service is read again (a sweep). Censuses and sweeps
-are rate-limited by token buckets. The first census is a baseline read before any service
+draw on one token bucket of reads. The first census is a baseline read before any service
 is, so that each later read of a node reports every change since the data was read.
 
 consul-template's rules hold: a service's data is replaced only by a complete answer; the
@@ -48,14 +48,10 @@ from ctmpl.watch.store import Store
 log = logging.getLogger("ctmpl.watch")
 
 #: Sweeps allowed back to back, then one per SWEEP_INTERVAL seconds (Consul's advice for
-#: churn: a token bucket with a burst of 2, degrading to polling every 15 s).
+#: churn: a token bucket with a burst of 2, degrading to polling every 15 s). A census draws
+#: on the same budget of reads: it costs (nodes / watched services) of a sweep.
 SWEEP_BURST = 2
 SWEEP_INTERVAL = 15.0
-#: Censuses (every node re-read) allowed back to back, then one per CENSUS_INTERVAL seconds.
-#: A census costs one small read per node, fewer than a sweep by construction (it is chosen
-#: only when nodes are fewer than watched services), so it may run more often.
-CENSUS_BURST = 3
-CENSUS_INTERVAL = 2.0
 #: After an unexplained services-table write, wait at most this long for the check or node
 #: change that explains it (the detectors answer independently). Two small reads of the
 #: checks and nodes tables' indexes usually say at once that none is coming.
@@ -136,7 +132,6 @@ class ServiceBatch:
         on_fatal: Fatal | None = None,
         concurrency: int = READ_CONNECTIONS,
         sweeps: TokenBucket | None = None,
-        censuses: TokenBucket | None = None,
         grace: float = GRACE,
     ) -> None:
         self._client = client
@@ -148,7 +143,6 @@ class ServiceBatch:
         self._on_fatal = on_fatal
         self._concurrency = concurrency
         self._bucket = sweeps or TokenBucket(SWEEP_BURST, SWEEP_INTERVAL)
-        self._census_bucket = censuses or TokenBucket(CENSUS_BURST, CENSUS_INTERVAL)
         self._grace = grace
         self._entries: dict[HealthServiceQuery, _Entry] = {}
         self._by_name: dict[str, set[HealthServiceQuery]] = {}
@@ -357,7 +351,7 @@ class ServiceBatch:
 
     def _census_cheaper(self) -> bool:
         """Whether re-reading every node costs fewer requests than every watched service."""
-        return len(self._tracker.nodes or ()) < len(self._by_name)
+        return len(self._tracker.nodes or ()) < len(self._entries)
 
     def _apply(self, delta: Delta) -> None:
         for name, index in delta.services.items():
@@ -403,12 +397,13 @@ class ServiceBatch:
                 if not self._census_cheaper():
                     self._want_sweep()
                     return
-                delay = self._census_bucket.delay()
+                cost = len(self._tracker.nodes or ()) / max(1, len(self._entries))
+                delay = self._bucket.delay(cost)
                 if delay > 0:
                     log.debug("next census in %.1fs", delay)
                     await asyncio.sleep(delay)
                     continue
-                self._census_bucket.take()
+                self._bucket.take(cost)
                 await self._run_census()
         finally:
             if self._resolver is asyncio.current_task():
