@@ -133,6 +133,8 @@ class DevServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @contextlib.contextmanager
@@ -159,7 +161,9 @@ class Tool:
     #: The template file's extension (ctmpl picks the syntax by it).
     suffix: str
 
-    def start(self, address: str, workdir: Path, destination: Path) -> Running:
+    def start(
+        self, address: str, workdir: Path, destination: Path, env: dict[str, str] | None = None
+    ) -> Running:
         name = self.label.replace(" ", "_")
         source = workdir / f"{name}{self.suffix}"
         source.write_text(self.source)
@@ -169,6 +173,7 @@ class Tool:
                 self.argv(address, source, destination),
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
+                env=env,
             )
         return Running(process, destination, log)
 

@@ -8,6 +8,7 @@ the process exit code)::
     CtmplError
     ├── ConfigError                     invalid input, nothing started (exit 15)
     │   ├── FlagError                   bad flags or arguments (exit 13)
+    │   │   └── BadValue                ctmpl.config.goflags: a flag's value does not fit it
     │   ├── DataFileError               the ``-data`` file
     │   └── Invalid                     ctmpl.config.types: a value does not fit its key
     ├── QueryError                      a malformed query string in a template
@@ -32,7 +33,10 @@ the process exit code)::
     │   ├── YAMLDecodeError             ctmpl.golang.yaml
     │   ├── TOMLEncodeError             ctmpl.golang.toml
     │   ├── UnquoteError                ctmpl.golang.quoting (also a ValueError)
-    │   └── NumberSyntaxError           ctmpl.template.gotemplate.numbers (also a ValueError)
+    │   ├── NumberSyntaxError           ctmpl.template.gotemplate.numbers (also a ValueError)
+    │   ├── AddressError                ctmpl.funcs.sockaddr.addr: go-sockaddr (also a ValueError)
+    │   ├── AttrError                   ctmpl.funcs.sockaddr.attrs: go-sockaddr (also a ValueError)
+    │   └── SockaddrError               ctmpl.funcs.sockaddr.ops: go-sockaddr (also a ValueError)
     └── RequestRejected                 the in-memory Consul refused a request
         └── BadRequest                  ctmpl.memconsul.definitions (Consul's 4xx text)
 """

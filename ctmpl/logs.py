@@ -1,9 +1,19 @@
-"""Logging to stderr in consul-template's shape: ``<time> [LEVEL] (component) message``."""
+"""Logging to stderr in consul-template's shape: ``<time> [LEVEL] (component) message``.
+
+With syslog on, every line also goes to the local syslog socket through the standard
+library's :class:`logging.handlers.SysLogHandler`, as consul-template (go-syslog) writes
+it: ``<PRI>Jan  2 15:04:05 <name>[<pid>]: (component) message``, the level mapped to a
+severity as consul-template maps it (DEBUG -> info, INFO -> notice, WARN -> warning,
+ERR -> err, TRACE -> notice).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
+import os
+import socket
 import sys
 import time
 
@@ -42,17 +52,94 @@ class _JSONFormatter(_Formatter):
 
 LOG_FORMATS = ("text", "json")
 
+#: The local syslog socket (tests point it elsewhere).
+SYSLOG_ADDRESS = "/dev/log"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: consul-template's level -> syslog severity (logging/syslog.go).
+_SYSLOG_SEVERITY = {
+    TRACE: "notice",
+    logging.DEBUG: "info",
+    logging.INFO: "notice",
+    logging.WARNING: "warning",
+}
+
+
+class _SyslogFormatter(logging.Formatter):
+    """go-syslog's local form after the ``<PRI>``: ``Stamp name[pid]: (component) message``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def format(self, record: logging.LogRecord) -> str:
+        local = time.localtime(record.created)
+        # Go's time.Stamp, "Jan _2 15:04:05": English month, day padded with a space.
+        stamp = f"{_MONTHS[local.tm_mon - 1]} {local.tm_mday:2d} " + time.strftime(
+            "%H:%M:%S", local
+        )
+        component = record.name.removeprefix("ctmpl.") if record.name != "ctmpl" else "cli"
+        message = f"({component}) {record.getMessage()}"
+        newline = "" if message.endswith("\n") else "\n"
+        return f"{stamp} {self.name}[{os.getpid()}]: {message}{newline}"
+
+
+class _SyslogHandler(logging.handlers.SysLogHandler):
+    def mapPriority(self, levelName: str) -> str:
+        level = logging.getLevelName(levelName)
+        return _SYSLOG_SEVERITY.get(level, "err") if isinstance(level, int) else "notice"
+
+
+def syslog_handler(facility: str, name: str) -> logging.Handler:
+    """A handler writing consul-template's syslog lines to :data:`SYSLOG_ADDRESS`.
+
+    Like go-syslog it takes a datagram socket, else a stream one; OSError when neither
+    connects (consul-template: "Unix syslog delivery error").
+    """
+    _check_reachable(SYSLOG_ADDRESS)
+    handler = _SyslogHandler(
+        address=SYSLOG_ADDRESS,
+        facility=logging.handlers.SysLogHandler.facility_names[facility.lower()],
+    )
+    handler.append_nul = False
+    handler.setFormatter(_SyslogFormatter(name))
+    return handler
+
+
+def _check_reachable(address: str) -> None:
+    reasons = []
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_UNIX, kind) as probe:
+            try:
+                probe.connect(address)
+                return
+            except OSError as exc:
+                reasons.append(exc.strerror or str(exc))
+    raise OSError(f"Unix syslog delivery error ({address}: {reasons[0]})")
+
 
 def level_number(name: str) -> int:
     return _LEVELS[name.lower()]
 
 
-def setup_logging(level: str, fmt: str = "text", stream: object = None) -> None:
-    """Send ctmpl's log records at ``level`` and above to stderr, as text or JSON lines."""
+def setup_logging(
+    level: str,
+    fmt: str = "text",
+    stream: object = None,
+    *,
+    syslog: tuple[str, str] | None = None,
+) -> None:
+    """Send ctmpl's log records at ``level`` and above to stderr, as text or JSON lines, and
+    to syslog when ``syslog`` is ``(facility, name)``; OSError if syslog cannot be reached."""
     logging.addLevelName(TRACE, "TRACE")
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(_JSONFormatter() if fmt == "json" else _Formatter())
+    handlers: list[logging.Handler] = [handler]
+    if syslog is not None:
+        handlers.append(syslog_handler(*syslog))
     root = logging.getLogger("ctmpl")
-    root.handlers[:] = [handler]
+    for old in root.handlers:
+        if old not in handlers:
+            old.close()
+    root.handlers[:] = handlers
     root.setLevel(level_number(level))
     root.propagate = False

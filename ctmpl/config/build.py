@@ -1,8 +1,10 @@
-"""The merged layer -> :class:`~ctmpl.config.model.Config`: defaults, cross-key checks, token file.
+"""The merged layer -> :class:`~ctmpl.config.model.Config`: cross-key checks, token file.
 
-Everything that needs more than one key (source *or* contents, a destination unless dry,
-``exec`` over ``command``, the global delimiters and syntax, ``template_error_fatal``) is
-decided here; each problem names the template block it was found in.
+Defaults are the model's: a key no layer gives is not passed, so the dataclass default
+applies (the schema documents that same value). Everything that needs more than one key
+(source *or* contents, a destination unless dry, ``exec`` over ``command``, the global
+delimiters and syntax, ``template_error_fatal``) is decided here; each problem names the
+template block it was found in.
 """
 
 from __future__ import annotations
@@ -11,28 +13,61 @@ from typing import Any
 
 from ctmpl.config.decode import ORIGIN, Layer, Origin
 from ctmpl.config.model import (
-    DEFAULT_BLOCK_QUERY_WAIT,
-    DEFAULT_COMMAND_TIMEOUT,
-    DEFAULT_CONSUL_ADDR,
-    DEFAULT_MAX_STALE,
     Config,
     ConsulConfig,
+    ExecConfig,
+    ExecEnvConfig,
     RetryConfig,
     SSLConfig,
+    SyslogConfig,
     TemplateConfig,
     TransportConfig,
     WaitConfig,
 )
 from ctmpl.errors import ConfigError
 
+#: Top-level keys that are fields of Config under the same name.
+_CONFIG_FIELDS = (
+    "once",
+    "once_wait",
+    "dry",
+    "diff",
+    "data_file",
+    "log_level",
+    "log_format",
+    "kill_signal",
+    "reload_signal",
+    "command_error_fatal",
+    "watch_templates",
+    "unhealthy_after",
+    "err_on_failed_lookup",
+    "parse_only",
+)
+#: Template keys that are fields of TemplateConfig under the same name.
+_TEMPLATE_FIELDS = (
+    "destination",
+    "backup",
+    "create_dest_dirs",
+    "error_on_missing_key",
+    "function_denylist",
+    "check",
+    "check_timeout",
+    "user",
+    "group",
+)
+
+
+def given(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The entries of ``fields`` named in ``names`` that are present."""
+    return {name: fields[name] for name in names if name in fields}
+
 
 def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
     """Turn a merged layer into a validated Config; ConfigError lists every problem."""
     problems: list[str] = []
-    dry = bool(layer.get("dry", False))
-    parse_only = bool(layer.get("parse_only", False))
+    no_destination_ok = bool(layer.get("dry") or layer.get("parse_only"))
     templates = tuple(
-        _template(t, layer, dry or parse_only, problems) for t in layer.get("template", [])
+        _template(t, layer, no_destination_ok, problems) for t in layer.get("template", [])
     )
     if problems:
         head = "invalid template" if len(problems) == 1 else f"{len(problems)} invalid templates"
@@ -40,58 +75,63 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
     config = Config(
         consul=_consul(layer),
         templates=templates,
-        once=bool(layer.get("once", False)),
-        dry=dry,
-        diff=bool(layer.get("diff", False)),
-        data_file=layer.get("data_file"),
-        log_level=layer.get("log_level", "warn"),
-        log_format=layer.get("log_format", "text"),
         wait=_wait(layer.get("wait")),
         pid_file=layer.get("pid_file") or None,
-        kill_signal=layer.get("kill_signal", "SIGINT"),
-        reload_signal=layer.get("reload_signal", "SIGHUP"),
-        command_error_fatal=bool(layer.get("command_error_fatal", False)),
-        watch_templates=bool(layer.get("watch_templates", False)),
         status_addr=layer.get("status_addr") or None,
-        unhealthy_after=layer.get("unhealthy_after", 30.0),
         config_paths=config_paths,
-        err_on_failed_lookup=bool(layer.get("err_on_failed_lookup", False)),
-        parse_only=parse_only,
+        **given(layer, _CONFIG_FIELDS),
+        exec=_exec(layer.get("exec", {})),
+        syslog=_syslog(layer.get("syslog", {})),
     )
     return config.validate()
+
+
+def _exec(fields: dict[str, Any]) -> ExecConfig:
+    """The top-level ``exec`` block; ``enabled`` follows the command unless it is set."""
+    command = fields.get("command")
+    env: dict[str, Any] = fields.get("env", {})
+    return ExecConfig(
+        enabled=bool(fields.get("enabled", command is not None)),
+        command=command,
+        **given(fields, ("timeout", "splay", "kill_signal", "kill_timeout", "reload_signal")),
+        env=ExecEnvConfig(**env),
+    )
+
+
+def _syslog(fields: dict[str, Any]) -> SyslogConfig:
+    """consul-template's Finalize: a facility or name given anywhere switches syslog on
+    unless ``enabled`` is set."""
+    defaults = SyslogConfig()
+    facility = fields.get("facility") or None
+    name = fields.get("name") or None
+    return SyslogConfig(
+        enabled=bool(fields.get("enabled", facility is not None or name is not None)),
+        facility=facility or defaults.facility,
+        name=name or defaults.name,
+    )
 
 
 def _consul(layer: Layer) -> ConsulConfig:
     consul: dict[str, Any] = layer.get("consul", {})
     auth: dict[str, Any] = consul.get("auth", {})
-    username = password = None
+    credentials: dict[str, Any] = {}
     if auth.get("enabled", False):
-        username = auth.get("username", "")
-        password = auth.get("password")
+        credentials["auth_username"] = auth.get("username", "")
+        credentials["auth_password"] = auth.get("password")
     token = consul.get("token") or None
     token_file = consul.get("token_file") or None
     if token_file:
         token = read_token_file(token_file)
-    retry: dict[str, Any] = consul.get("retry", {})
-    defaults = RetryConfig()
     return ConsulConfig(
-        address=consul.get("address", DEFAULT_CONSUL_ADDR),
         token=token,
         token_file=token_file,
-        auth_username=username,
-        auth_password=password,
-        max_stale=layer.get("max_stale", DEFAULT_MAX_STALE),
-        block_query_wait=layer.get("block_query_wait", DEFAULT_BLOCK_QUERY_WAIT),
-        retry=RetryConfig(
-            enabled=retry.get("enabled", defaults.enabled),
-            attempts=retry.get("attempts", defaults.attempts),
-            backoff=retry.get("backoff", defaults.backoff),
-            max_backoff=retry.get("max_backoff", defaults.max_backoff),
-        ),
         namespace=consul.get("namespace") or None,
+        retry=RetryConfig(**consul.get("retry", {})),
         ssl=SSLConfig(**_present(consul.get("ssl", {}))),
         transport=TransportConfig(**consul.get("transport", {})),
-        watch_mode=consul.get("watch_mode", "auto"),
+        **credentials,
+        **given(consul, ("address", "watch_mode")),
+        **given(layer, ("max_stale", "block_query_wait")),
     )
 
 
@@ -112,9 +152,8 @@ def read_token_file(path: str) -> str:
 def _wait(fields: dict[str, Any] | None) -> WaitConfig | None:
     if fields is None:
         return None
-    low = float(fields.get("min", 0.0))
     high = fields.get("max")
-    return WaitConfig(low, float(high) if high is not None else 4 * low)
+    return WaitConfig.of(float(fields.get("min", 0.0)), float(high) if high is not None else None)
 
 
 def _template(
@@ -130,32 +169,26 @@ def _template(
         problems.append(f"{where}: a source or contents is required")
     if not fields.get("destination") and not no_destination_ok:
         problems.append(f"{where}: a destination is required (except with -dry or -parse-only)")
+    chosen: dict[str, Any] = {}
     exec_block: dict[str, Any] = fields.get("exec", {})
-    command = exec_block.get("command", fields.get("command"))
+    if "command" in exec_block or "command" in fields:
+        chosen["command"] = exec_block.get("command", fields.get("command"))
     if not exec_block.get("enabled", True):
-        command = None
-    timeout = exec_block.get("timeout", fields.get("command_timeout", DEFAULT_COMMAND_TIMEOUT))
+        chosen["command"] = None
+    if "timeout" in exec_block or "command_timeout" in fields:
+        chosen["command_timeout"] = exec_block.get("timeout", fields.get("command_timeout"))
+    if "template_error_fatal" in layer or "error_fatal" in fields:
+        chosen["error_fatal"] = layer.get("template_error_fatal", fields.get("error_fatal"))
     delimiters: dict[str, Any] = layer.get("default_delimiters", {})
-    error_fatal = layer.get("template_error_fatal", fields.get("error_fatal", True))
     return TemplateConfig(
         source=source,
         contents=contents,
-        destination=fields.get("destination"),
-        command=command,
-        command_timeout=timeout,
         perms=fields.get("perms") or None,
-        backup=fields.get("backup", False),
-        create_dest_dirs=fields.get("create_dest_dirs", True),
         left_delimiter=fields.get("left_delimiter", delimiters.get("left")),
         right_delimiter=fields.get("right_delimiter", delimiters.get("right")),
-        error_on_missing_key=fields.get("error_on_missing_key", False),
-        error_fatal=error_fatal,
-        function_denylist=fields.get("function_denylist", ()),
         sandbox_path=fields.get("sandbox_path") or None,
         syntax=fields.get("syntax", layer.get("syntax")),
         wait=_wait(fields.get("wait")),
-        check=fields.get("check"),
-        check_timeout=fields.get("check_timeout", DEFAULT_COMMAND_TIMEOUT),
-        user=fields.get("user"),
-        group=fields.get("group"),
+        **chosen,
+        **given(fields, _TEMPLATE_FIELDS),
     )

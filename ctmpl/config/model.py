@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ctmpl.errors import ConfigError
 
@@ -18,6 +19,15 @@ DEFAULT_COMMAND_TIMEOUT = 30.0
 LOG_LEVELS = ("trace", "debug", "info", "warn", "err")
 LOG_FORMATS = ("text", "json")
 SYNTAXES = ("jinja", "go")
+#: Syslog facilities consul-template accepts (go-syslog), in lower case.
+SYSLOG_FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+    "local7",
+)  # fmt: skip
+DEFAULT_SYSLOG_FACILITY = "LOCAL0"
+#: consul-template's default program name in syslog (its ``version.Name``).
+DEFAULT_SYSLOG_NAME = "consul-template"
 #: How ``service`` queries are watched: see ctmpl.watch.watcher and docs/performance.md.
 WATCH_MODES = ("auto", "batched", "per-dependency")
 #: Signal names consul-template accepts (``signals/signals_unix.go``); "" means none.
@@ -98,23 +108,31 @@ class WaitConfig:
 
     min: float
     max: float
+    #: consul-template's rule: an omitted max is this many times min.
+    MAX_FACTOR: ClassVar[int] = 4
+
+    @classmethod
+    def of(cls, low: float, high: float | None = None) -> WaitConfig:
+        """min and an optional max; the one place the ``max = 4 x min`` rule is applied."""
+        return cls(low, high if high is not None else cls.MAX_FACTOR * low)
 
     @classmethod
     def parse(cls, text: str) -> WaitConfig:
-        """consul-template's ``"min[:max]"``; max defaults to 4 x min."""
+        """consul-template's ``"min[:max]"``."""
         from ctmpl.golang.durations import parse_duration
 
         low_text, _, high_text = text.partition(":")
         try:
             low = parse_duration(low_text)
-            high = parse_duration(high_text) if high_text else 4 * low
+            high = parse_duration(high_text) if high_text else None
         except ValueError as exc:
             raise ConfigError(f"invalid wait {text!r}: {exc}") from None
-        if low < 0 or high < 0:
+        wait = cls.of(low, high)
+        if wait.min < 0 or wait.max < 0:
             raise ConfigError(f"invalid wait {text!r}: durations must not be negative")
-        if high < low:
+        if wait.max < wait.min:
             raise ConfigError(f"invalid wait {text!r}: max must not be below min")
-        return cls(low, high)
+        return wait
 
     @property
     def enabled(self) -> bool:
@@ -158,10 +176,58 @@ class TemplateConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecEnvConfig:
+    """The exec child's environment (consul-template's ``exec { env {...} }``)."""
+
+    #: Start from an empty environment instead of ctmpl's own.
+    pristine: bool = False
+    #: ``NAME=value`` entries added last (they win over inherited ones).
+    custom: tuple[str, ...] = ()
+    #: Glob patterns: when given, only matching inherited variables are kept.
+    allowlist: tuple[str, ...] = ()
+    #: Glob patterns of inherited variables to drop; wins over ``allowlist``.
+    denylist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExecConfig:
+    """Exec (supervisor) mode: one child process started after the first complete render."""
+
+    enabled: bool = False
+    command: str | tuple[str, ...] | None = None
+    #: Accepted as consul-template does; the supervised child runs without a time limit.
+    timeout: float = 0.0
+    #: Random delay, up to this long, before a reload signal or a restart.
+    splay: float = 0.0
+    #: Signal that stops the child ("" = SIGKILL at once); SIGKILL follows after kill_timeout.
+    kill_signal: str = "SIGINT"
+    kill_timeout: float = 30.0
+    #: Signal sent on a change; "" restarts the child instead.
+    reload_signal: str = ""
+    env: ExecEnvConfig = ExecEnvConfig()
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.command is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogConfig:
+    """Log lines also go to syslog (consul-template's ``syslog {}``, ``-syslog*`` flags)."""
+
+    enabled: bool = False
+    #: Lower case, as :data:`SYSLOG_FACILITIES` lists them.
+    facility: str = DEFAULT_SYSLOG_FACILITY.lower()
+    name: str = DEFAULT_SYSLOG_NAME
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     consul: ConsulConfig = ConsulConfig()
     templates: tuple[TemplateConfig, ...] = ()
     once: bool = False
+    #: With ``once``: None fails fast on missing data; 0 waits for it; > 0 waits that long.
+    once_wait: float | None = None
     dry: bool = False
     diff: bool = False
     data_file: str | None = None
@@ -183,10 +249,14 @@ class Config:
     unhealthy_after: float = 30.0
     #: Where the configuration came from, re-read on the reload signal.
     config_paths: tuple[str, ...] = ()
-    #: In once mode, fail when a dependency still has no data after the first fetch.
+    #: Fail when a template's data is still missing after the first round of queries, in
+    #: daemon mode too (``-once`` always does).
     err_on_failed_lookup: bool = False
     #: ``-parse-only``: load and parse every template, then exit.
     parse_only: bool = False
+    #: Exec (supervisor) mode; inactive unless a command is given.
+    exec: ExecConfig = ExecConfig()
+    syslog: SyslogConfig = SyslogConfig()
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

@@ -53,7 +53,9 @@ def _row(path: str, item: Item) -> str:
         kind = "list of blocks" if item.repeated else "block"
         return f"| `{path}` | {kind} | | | | | {_cell(item.doc)} (see below) |"
     assert isinstance(item, Key)
-    default = f"`{item.default}`" if item.default else ""
+    # A value is code; a default in words (``default_doc``) is prose.
+    default_text = schema.default_text(path, item)
+    default = default_text if item.default_doc else f"`{default_text}`" if default_text else ""
     flag = f"`{item.flag}`" if item.flag else ""
     env = ", ".join(f"`{name}`" for name in item.env)
     return (

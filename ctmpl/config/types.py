@@ -122,6 +122,23 @@ class Duration(ValueType):
         return seconds
 
 
+class WaitLimit(ValueType):
+    """``true`` (wait without limit, 0), ``false`` (do not wait, None) or a duration limit."""
+
+    name = "true, false or a duration"
+
+    def from_scalar(self, node: Scalar) -> Any:
+        value = node.value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if isinstance(value, bool):
+            return 0.0 if value else None
+        seconds = Duration().from_scalar(node)
+        if seconds == 0:
+            raise Invalid("a limit of 0 waits for nothing: use true to wait without a limit")
+        return seconds
+
+
 class Perms(ValueType):
     """File mode in octal: ``0600`` (an octal literal) or ``"0600"`` (a string)."""
 
@@ -221,6 +238,9 @@ class Command(ValueType):
             raise Invalid(f"expected a string or a list of strings, got {kind(node)}")
         # consul-template: an empty command means "no command".
         return node.value if node.value.strip() else None
+
+    def from_text(self, text: str) -> Any:
+        return self.from_node(Scalar(text))
 
 
 class StringList(ValueType):

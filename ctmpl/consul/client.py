@@ -83,6 +83,8 @@ class ClientSettings:
     dial_keep_alive: float = 30.0
     disable_keep_alives: bool = False
     idle_conn_timeout: float = 5.0
+    #: Idle connections kept in all; 0 = no limit but the per-host one (one host: the smaller).
+    max_idle_conns: int = 0
     max_idle_conns_per_host: int = 100
     #: 0 = unlimited.
     max_conns_per_host: int = 0
@@ -151,6 +153,8 @@ class ClientSettings:
 
     def _limits(self, cap: int | None) -> httpx.Limits:
         keepalive = 0 if self.disable_keep_alives else self.max_idle_conns_per_host
+        if self.max_idle_conns > 0:
+            keepalive = min(keepalive, self.max_idle_conns)
         if cap is not None:
             keepalive = min(keepalive, cap)
         return httpx.Limits(

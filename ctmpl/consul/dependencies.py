@@ -17,9 +17,9 @@ from ctmpl.consul.client import ConsulClient, ConsulResponse
 from ctmpl.consul.models import (
     HEALTH_STATES,
     PASSING,
-    CatalogSnippet,
     KeyPair,
     catalog_node_from_json,
+    catalog_snippet,
     health_service_from_json,
     node_from_json,
 )
@@ -190,32 +190,89 @@ class HealthServiceQuery(Dependency):
         return self.filters == (PASSING,)
 
     async def fetch(self, client: ConsulClient, index: int, wait: float) -> Fetched:
-        params = _common_params(self.dc, self.options)
-        if self.tag:
-            params["tag"] = self.tag
-        if self.near:
-            params["near"] = self.near
-        if self.passing_only:
-            params["passing"] = "1"
-        path = f"/v1/health/service/{self.name}"
-        answer = await client.get(path, params, index=index, wait=wait)
-        entries = _expect(path, answer.body if answer.body is not None else [], list)
-        try:
-            services = [health_service_from_json(entry) for entry in entries]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ConsulProtocolError(
-                f"{path}: malformed service entry ({type(exc).__name__}: {exc})", endpoint=path
-            ) from None
-        if not self.passing_only and "any" not in self.filters:
-            services = [s for s in services if s.Status in self.filters]
-        if not self.near:
-            services.sort(key=lambda s: (s.Node, s.ID))
-        return Fetched.of(services, answer)
+        return await _fetch_health(self, "service", client, index, wait)
 
 
 @functools.lru_cache(maxsize=16384)
 def _parse_service(text: str) -> HealthServiceQuery:
     return HealthServiceQuery._parse(text)
+
+
+async def _fetch_health(
+    dep: HealthServiceQuery | HealthConnectQuery,
+    endpoint: str,
+    client: ConsulClient,
+    index: int,
+    wait: float,
+) -> Fetched:
+    """``/v1/health/<endpoint>/:name`` as consul-template reads it: status filter, sort."""
+    params = _common_params(dep.dc, dep.options)
+    if dep.tag:
+        params["tag"] = dep.tag
+    if dep.near:
+        params["near"] = dep.near
+    if dep.passing_only:
+        params["passing"] = "1"
+    path = f"/v1/health/{endpoint}/{dep.name}"
+    answer = await client.get(path, params, index=index, wait=wait)
+    entries = _expect(path, answer.body if answer.body is not None else [], list)
+    try:
+        services = [health_service_from_json(entry) for entry in entries]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConsulProtocolError(
+            f"{path}: malformed service entry ({type(exc).__name__}: {exc})", endpoint=path
+        ) from None
+    if not dep.passing_only and "any" not in dep.filters:
+        services = [s for s in services if s.Status in dep.filters]
+    if not dep.near:
+        services.sort(key=lambda s: (s.Node, s.ID))
+    return Fetched.of(services, answer)
+
+
+# --------------------------------------------------------------------------- health.connect
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConnectQuery(Dependency):
+    """``connect "tag.name@dc~near|filter"``: Connect-capable instances for a service.
+
+    The same query syntax and items as ``service``, read from ``/v1/health/connect/:name``
+    (the sidecar proxies whose destination is ``name``, and Connect-native instances).
+    Not watched by the batched service watch: it always has its own blocking query.
+    """
+
+    name: str
+    tag: str | None = None
+    dc: str | None = None
+    near: str | None = None
+    filters: tuple[str, ...] = (PASSING,)
+    options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, *parts: str) -> HealthConnectQuery:
+        """The query for ``connect(...)`` arguments (parsed as ``service``'s, and cached)."""
+        return _parse_connect("|".join(parts))
+
+    def key(self) -> str:
+        return "health.connect" + self._service().key()[len("health.service") :]
+
+    def _service(self) -> HealthServiceQuery:
+        return HealthServiceQuery(
+            self.name, self.tag, self.dc, self.near, self.filters, self.options
+        )
+
+    @property
+    def passing_only(self) -> bool:
+        return self.filters == (PASSING,)
+
+    async def fetch(self, client: ConsulClient, index: int, wait: float) -> Fetched:
+        return await _fetch_health(self, "connect", client, index, wait)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_connect(text: str) -> HealthConnectQuery:
+    q = _parse_service(text)
+    return HealthConnectQuery(q.name, q.tag, q.dc, q.near, q.filters, q.options)
 
 
 # --------------------------------------------------------------------------- catalog
@@ -247,10 +304,7 @@ class CatalogServicesQuery(Dependency):
             path, _common_params(self.dc, self.options), index=index, wait=wait
         )
         body = _expect(path, answer.body if answer.body is not None else {}, dict)
-        snippets = [
-            CatalogSnippet(Name=str(name), Tags=sorted(str(t) for t in (tags or [])))
-            for name, tags in body.items()
-        ]
+        snippets = [catalog_snippet(str(name), tags) for name, tags in body.items()]
         snippets.sort(key=lambda s: s.Name)
         return Fetched.of(snippets, answer)
 

@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ctmpl.memconsul.state import State
@@ -212,78 +209,3 @@ class FaultMiddleware:
             await self.app(scope, receive, send_with_vary)
         finally:
             self.faults._end(key)
-
-
-# --------------------------------------------------------------------------- debug HTTP API
-
-
-def debug_routes(faults: Faults) -> list[Any]:
-    """``/_devserver/...``: the fault API over HTTP (only with ``-debug-api``)."""
-    from starlette.routing import Route
-
-    from ctmpl.golang.jsonencode import encode_http_body
-
-    def answer(body: Any) -> Response:
-        return Response(encode_http_body(body), media_type="application/json")
-
-    def number(request: Request, name: str, default: float) -> float:
-        raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            return float(raw)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-    def handler(action: Callable[[Request], Any]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return answer(action(request))
-            except ValueError as exc:
-                return Response(str(exc), status_code=400, media_type="text/plain")
-
-        return endpoint
-
-    def latency(request: Request) -> Any:
-        faults.add_latency(number(request, "seconds", 0.0), request.query_params.get("path", ""))
-        return True
-
-    def fail(request: Request) -> Any:
-        faults.fail_next(
-            int(number(request, "count", 1)),
-            int(number(request, "status", 503)),
-            request.query_params.get("body"),
-            request.query_params.get("path", ""),
-        )
-        return True
-
-    def drop(request: Request) -> Any:
-        faults.drop_next(int(number(request, "count", 1)), request.query_params.get("path", ""))
-        return True
-
-    def restart(request: Request) -> Any:
-        faults.state.reset()
-        faults.restarts += 1
-        if request.query_params.get("drop_connections", "true") != "false":
-            faults.hooks.close_all(
-                keep=request.client and (request.client.host, request.client.port)
-            )
-        return True
-
-    def clear(request: Request) -> Any:
-        faults.clear()
-        return True
-
-    def stats(request: Request) -> Any:
-        if request.method == "DELETE":
-            faults.reset_counters()
-        return faults.stats()
-
-    return [
-        Route(f"{DEBUG_PREFIX}latency", handler(latency), methods=["PUT"]),
-        Route(f"{DEBUG_PREFIX}fail", handler(fail), methods=["PUT"]),
-        Route(f"{DEBUG_PREFIX}drop", handler(drop), methods=["PUT"]),
-        Route(f"{DEBUG_PREFIX}restart", handler(restart), methods=["PUT"]),
-        Route(f"{DEBUG_PREFIX}clear", handler(clear), methods=["PUT"]),
-        Route(f"{DEBUG_PREFIX}stats", handler(stats), methods=["GET", "DELETE"]),
-    ]

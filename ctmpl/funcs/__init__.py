@@ -15,9 +15,9 @@ from ctmpl.funcs import (
     environment,
     files,
     mathfuncs,
-    netaddr,
     parsing,
     scratch,
+    sockaddr,
     sprig,
     text,
     timefuncs,
@@ -37,7 +37,7 @@ _MODULES = (
     mathfuncs,
     timefuncs,
     scratch,
-    netaddr,
+    sockaddr,
     sprig,
 )
 

@@ -11,8 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ctmpl.consul.models import HEALTH_SERVICES, KeyPair
 from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import expect_str, go_quote, go_type
+from ctmpl.golang import values as gv
 from ctmpl.golang.printing import go_str
 from ctmpl.golang.values import sorted_dict
 from ctmpl.template.registry import Registry
@@ -37,7 +39,29 @@ def by_key(pairs: Any) -> dict[str, dict[str, Any]]:
         if not rest:
             continue
         groups.setdefault(top, {})[rest] = dataclasses.replace(pair, Key=rest)
-    return sorted_dict({top: sorted_dict(group) for top, group in groups.items()})
+    return gv.GoMap(
+        {
+            top: gv.GoMap(sorted_dict(group), _KEY_PAIR_MAP)
+            for top, group in sorted_dict(groups).items()
+        },
+        _BY_KEY,
+    )
+
+
+_KEY_PAIR_MAP = gv.map_of(gv.STRING_T, gv.pointer_to(KeyPair))
+_BY_KEY = gv.map_of(gv.STRING_T, _KEY_PAIR_MAP)
+_ANY_SLICE = gv.slice_of(gv.ANY)
+_BY_TAG = gv.map_of(gv.STRING_T, _ANY_SLICE)
+_BY_PORT = gv.map_of(gv.INT_T, _ANY_SLICE)
+_BY_META = gv.map_of(gv.STRING_T, HEALTH_SERVICES)
+_ANY_MAP = gv.map_of(gv.STRING_T, gv.ANY)
+
+
+def _groups(groups: dict[Any, list[Any]], go_type: gv.GoType) -> gv.GoMap:
+    """A map of groups in Go's key order, each group a slice of the map's element type."""
+    elem = go_type.elem
+    assert elem is not None
+    return gv.GoMap({k: gv.GoSlice(v, elem) for k, v in sorted_dict(groups).items()}, go_type)
 
 
 @functions.register("byTag", filter=True)
@@ -50,7 +74,7 @@ def by_tag(services: Any) -> dict[str, list[Any]]:
             raise FunctionError(f"byTag: wrong argument type {type(service).__name__}")
         for tag in tags:
             groups.setdefault(tag, []).append(service)
-    return sorted_dict(groups)
+    return _groups(groups, _BY_TAG)
 
 
 @functions.register("byPort", filter=True)
@@ -62,7 +86,7 @@ def by_port(services: Any) -> dict[int, list[Any]]:
         if not isinstance(port, int):
             raise FunctionError(f"byPort: wrong argument type {type(service).__name__}")
         groups.setdefault(port, []).append(service)
-    return sorted_dict(groups)
+    return _groups(groups, _BY_PORT)
 
 
 _NOT_KEY_CHAR = re.compile(r"[^a-zA-Z0-9_-]")
@@ -95,12 +119,13 @@ def by_meta(keys: Any, services: Any) -> dict[str, list[Any]]:
                 value = f"{int(value):05d}"
             parts.append(_NOT_KEY_CHAR.sub("_", value))
         groups.setdefault("_".join(parts), []).append(service)
-    return sorted_dict(groups)
+    return _groups(groups, _BY_META)
 
 
 def _sorted_tree(value: Any) -> Any:
+    """Nested maps in Go's key order, each a ``map[string]interface{}`` as explode makes."""
     if isinstance(value, dict):
-        return sorted_dict({k: _sorted_tree(v) for k, v in value.items()})
+        return gv.GoMap(sorted_dict({k: _sorted_tree(v) for k, v in value.items()}), _ANY_MAP)
     return value
 
 
@@ -127,7 +152,7 @@ def explode(pairs: Any) -> dict[str, Any]:
             _explode_into(result, str(pair.Key), pair.Value, str(pair.Key))
         except FunctionError as exc:
             raise FunctionError(f"explode: {exc}") from None
-    return dict(_sorted_tree(result))
+    return _sorted_tree(result)  # type: ignore[no-any-return]
 
 
 @functions.register("explodeMap", filter=True)
@@ -141,7 +166,7 @@ def explode_map(mapping: Any) -> dict[str, Any]:
             _explode_into(result, str(key), mapping[key], str(key))
         except FunctionError as exc:
             raise FunctionError(f"explodeMap: {exc}") from None
-    return dict(_sorted_tree(result))
+    return _sorted_tree(result)  # type: ignore[no-any-return]
 
 
 def _empty(value: Any) -> bool:

@@ -13,17 +13,23 @@ from ctmpl.consul.dependencies import (
     CatalogNodesQuery,
     CatalogServicesQuery,
     DatacentersQuery,
+    HealthConnectQuery,
     HealthServiceQuery,
     KVGetQuery,
     KVListQuery,
 )
 from ctmpl.consul.models import (
+    CATALOG_SNIPPETS,
+    HEALTH_SERVICES,
+    KEY_PAIRS,
+    NODES,
     CatalogNode,
     CatalogSnippet,
     HealthService,
     KeyPair,
     Node,
 )
+from ctmpl.golang.values import STRING_SLICE, GoSlice
 from ctmpl.template.context import current
 from ctmpl.template.registry import Registry
 
@@ -33,7 +39,7 @@ functions = Registry()
 @functions.register("service", filter=False)
 def service(*query: str) -> list[HealthService]:
     """Healthy instances of a service: ``service("tag.name@dc~near|filter")``."""
-    return list(current().read(HealthServiceQuery.parse(*query)))
+    return GoSlice(current().read(HealthServiceQuery.parse(*query)), HEALTH_SERVICES)
 
 
 @functions.register("safeService", filter=False)
@@ -45,16 +51,25 @@ def safe_service(*query: str) -> list[HealthService]:
     """
     ctx = current()
     dep = HealthServiceQuery.parse(*query)
-    instances = list(ctx.read(dep))
+    instances = GoSlice(ctx.read(dep), HEALTH_SERVICES)
     if not instances:
         ctx.mark_missing(dep)
     return instances
 
 
+@functions.register("connect", filter=False)
+def connect(*query: str) -> list[HealthService]:
+    """Connect-capable instances for a service (its sidecar proxies, Connect-native
+    instances): ``connect("tag.name@dc~near|filter")``, the same syntax as ``service``."""
+    if not query or not query[0]:
+        return []
+    return list(current().read(HealthConnectQuery.parse(*query)))
+
+
 @functions.register("services", filter=False)
 def services(query: str = "") -> list[CatalogSnippet]:
     """Every service in the catalog with its tags, sorted by name."""
-    return list(current().read(CatalogServicesQuery.parse(query)))
+    return GoSlice(current().read(CatalogServicesQuery.parse(query)), CATALOG_SNIPPETS)
 
 
 @functions.register("node", filter=False)
@@ -67,13 +82,14 @@ def node(query: str = "") -> CatalogNode:
 @functions.register("nodes", filter=False)
 def nodes(query: str = "") -> list[Node]:
     """Every node of the datacenter, sorted by name."""
-    return list(current().read(CatalogNodesQuery.parse(query)))
+    return GoSlice(current().read(CatalogNodesQuery.parse(query)), NODES)
 
 
 @functions.register("datacenters", filter=False)
 def datacenters(ignore_failing: bool = False) -> list[str]:
     """Names of the known datacenters, sorted; ``True`` drops those that do not answer."""
-    return list(current().read(DatacentersQuery(ignore_failing=bool(ignore_failing))))
+    dep = DatacentersQuery(ignore_failing=bool(ignore_failing))
+    return GoSlice(current().read(dep), STRING_SLICE)
 
 
 @functions.register("key", filter=False)
@@ -107,11 +123,11 @@ def _list(prefix: str) -> tuple[KVListQuery, list[KeyPair]]:
 
 
 def _children(pairs: list[KeyPair]) -> list[KeyPair]:
-    return [p for p in pairs if p.Key and "/" not in p.Key]
+    return GoSlice((p for p in pairs if p.Key and "/" not in p.Key), KEY_PAIRS)
 
 
 def _leaves(pairs: list[KeyPair]) -> list[KeyPair]:
-    return [p for p in pairs if p.Key and not p.Key.endswith("/")]
+    return GoSlice((p for p in pairs if p.Key and not p.Key.endswith("/")), KEY_PAIRS)
 
 
 @functions.register("ls", filter=False)

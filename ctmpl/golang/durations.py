@@ -129,7 +129,11 @@ def parse_go_duration(text: str) -> float:
 
 def format_go_duration(seconds: float) -> str:
     """Format like Go's ``time.Duration.String()``: ``1m30s``, ``1h0m0s``, ``500ms``, ``0s``."""
-    ns = round(seconds * 1e9)
+    return format_go_duration_ns(round(seconds * 1e9))
+
+
+def format_go_duration_ns(ns: int) -> str:
+    """:func:`format_go_duration` of a number of nanoseconds (a ``time.Duration``)."""
     if ns == 0:
         return "0s"
     sign = "-" if ns < 0 else ""

@@ -26,6 +26,10 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+#: Go's predeclared types, which have no methods (fmt's type switch takes them directly).
+_UNNAMED = frozenset({bool, int, float, complex, str, bytes, bytearray, list, dict, tuple})
+
+
 class Deref:
     """A pointer the template engine has already followed: prints as the struct itself."""
 
@@ -39,6 +43,11 @@ def printable(value: Any) -> Any:
     """Go's ``printableValue``: follow a pointer; a missing value prints ``<no value>``."""
     if value is None:
         return "<no value>"
+    if isinstance(value, values.NilPointer):
+        return value
+    addr_string = getattr(value, "go_addr_string", None)
+    if addr_string is not None:
+        return addr_string()
     if values.kind(value) == values.PTR and dataclasses.is_dataclass(value):
         return Deref(value)
     return value
@@ -91,7 +100,8 @@ class Printer:
     def fmt_boolean(self, v: bool) -> None:
         self.pad("true" if v else "false")
 
-    def fmt_integer(self, v: int, base: int, verb: str, digits: str) -> None:
+    # Go's fmt.fmtInteger, branch for branch, so the two read side by side.
+    def fmt_integer(self, v: int, base: int, verb: str, digits: str) -> None:  # noqa: C901
         negative = v < 0
         u = -v if negative else v
         prec = 0
@@ -292,7 +302,11 @@ class Printer:
             self.bad_verb(verb, v)
 
     def fmt_int(self, v: int, verb: str) -> None:
-        if verb in "vd":
+        if verb == "v" and self.sharp_v and isinstance(v, values.Uint64):
+            self.sharp = True  # Go's fmt0x64: %#v of an unsigned integer is 0x-prefixed hex
+            self.fmt_integer(v, 16, verb, LDIGITS)
+            self.sharp = False
+        elif verb in "vd":
             self.fmt_integer(v, 10, verb, LDIGITS)
         elif verb == "b":
             self.fmt_integer(v, 2, verb, LDIGITS)
@@ -378,7 +392,8 @@ class Printer:
         self.fmt_string(str(method()), verb)
         return True
 
-    def print_arg(self, arg: Any, verb: str) -> None:
+    # Go's (*pp).printArg: one case per dynamic type, in Go's order.
+    def print_arg(self, arg: Any, verb: str) -> None:  # noqa: C901
         if arg is None:
             if verb in "Tv":
                 self.pad("<nil>")
@@ -390,6 +405,11 @@ class Printer:
             return
         if verb == "p":
             self.fmt_pointer(arg, "p")
+            return
+        if isinstance(arg, values.NilPointer):
+            self.print_value(arg, verb, 0)
+            return
+        if type(arg) not in _UNNAMED and self.handle_methods(arg, verb):
             return
         if isinstance(arg, bool):
             self.fmt_bool(arg, verb)
@@ -426,7 +446,8 @@ class Printer:
         else:
             self.print_value(list(v), verb, 0)
 
-    def print_value(self, value: Any, verb: str, depth: int) -> None:
+    # Go's (*pp).printValue: one case per reflect.Kind, in Go's order.
+    def print_value(self, value: Any, verb: str, depth: int) -> None:  # noqa: C901
         if depth > 0 and value is not None and self.handle_methods(value, verb):
             return
         k = values.kind(value)
@@ -451,6 +472,11 @@ class Printer:
             self._print_struct(value, verb, depth)
         elif k == values.SLICE:
             self._print_slice(value, verb, depth)
+        elif isinstance(value, values.NilPointer):
+            if self.sharp_v:
+                self.buf.append(f"({value.go_type.name})(nil)")
+            else:
+                self.fmt_pointer(None, verb)
         elif k == values.PTR:
             if depth == 0:
                 self.buf.append("&")
@@ -462,6 +488,9 @@ class Printer:
 
     def _print_map(self, value: Any, verb: str, depth: int) -> None:
         if self.sharp_v:
+            if values.is_nil(value):
+                self.buf.append(values.type_name(value) + "(nil)")
+                return
             self.buf.append(values.type_name(value) + "{")
         else:
             self.buf.append("map[")
@@ -483,11 +512,14 @@ class Printer:
                 self.buf.append(", " if self.sharp_v else " ")
             if self.plus_v or self.sharp_v:
                 self.buf.append(name + ":")
-            self.print_value(values.typed_field(value, name, item), verb, depth + 1)
+            self.print_value(item, verb, depth + 1)
         self.buf.append("}")
 
     def _print_slice(self, value: Any, verb: str, depth: int) -> None:
         if self.sharp_v:
+            if values.is_nil(value):
+                self.buf.append(values.type_name(value) + "(nil)")
+                return
             self.buf.append(values.type_name(value) + "{")
         else:
             self.buf.append("[")

@@ -101,7 +101,8 @@ class _Decoder:
                 f"of type {t.go}"
             )
 
-    def value(self, raw: Any, t: GoType, ctx: _Context | None) -> Any:
+    # One case per Go kind, as encoding/json's decoder switches on the target's kind.
+    def value(self, raw: Any, t: GoType, ctx: _Context | None) -> Any:  # noqa: C901
         if raw is None:
             return None
         kind = t.kind

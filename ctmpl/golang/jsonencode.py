@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctmpl.errors import GoError
+from ctmpl.golang import values
 from ctmpl.golang.floats import format_float
 from ctmpl.golang.printing import go_str
 
@@ -71,10 +72,6 @@ def format_json_float(value: float) -> str:
     return format_float(value, "f")
 
 
-def _fields(value: Any) -> dict[str, Any]:
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Style:
     indent: str | None
@@ -104,7 +101,7 @@ def encode_http_body(value: Any, *, pretty: bool = True) -> bytes:
 
 
 def _encode(value: Any, out: list[str], style: _Style, level: int) -> None:
-    if value is None:
+    if values.is_nil(value):
         out.append("null")
     elif isinstance(value, bool):
         out.append("true" if value else "false")
@@ -117,7 +114,7 @@ def _encode(value: Any, out: list[str], style: _Style, level: int) -> None:
     elif isinstance(value, bytes | bytearray):
         out.append(quote(base64.b64encode(bytes(value)).decode("ascii")))
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        _encode_object(list(_fields(value).items()), out, style, level)
+        _encode_object(values.json_fields(value), out, style, level)
     elif isinstance(value, Mapping):
         items = [(_key(k), v) for k, v in value.items()]
         if style.sort_keys:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctmpl.golang.floats import format_float
-from ctmpl.golang.values import sorted_items
+from ctmpl.golang.values import NilPointer, sorted_items
 
 NO_VALUE = "<no value>"
 
@@ -21,6 +21,8 @@ def go_str(value: Any) -> str:
     """The text Go's ``fmt.Sprint`` gives for a template value (``{{ . }}``)."""
     if value is None:
         return NO_VALUE
+    if isinstance(value, NilPointer):
+        return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

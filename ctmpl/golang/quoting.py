@@ -77,7 +77,8 @@ def can_backquote(text: str) -> bool:
     return True
 
 
-def unquote_char(text: str, pos: int, quote: str) -> tuple[int, bool, int]:
+# Go's strconv.UnquoteChar, escape for escape.
+def unquote_char(text: str, pos: int, quote: str) -> tuple[int, bool, int]:  # noqa: C901
     """Decode one character or escape at ``text[pos]``.
 
     Returns ``(value, is_byte, new_pos)``: ``is_byte`` marks ``\\x``/octal escapes, whose

@@ -5,16 +5,21 @@ key), ``bool``/``int``/``float``/``str`` are Go's basic kinds, lists and tuples 
 mappings are maps, iterators are channels, and dataclass instances are pointers to structs
 (consul-template hands templates ``*HealthService`` and the like) except for the few value
 structs listed in :data:`VALUE_STRUCTS`.
+
+What plain Python cannot say, a :class:`GoType` says: the element type of a map (whose
+zero value a missing key yields), a defined type's name (``dependency.ServiceTags``), a nil
+map or slice (``null`` in JSON, ``map[]`` in ``%v``). :class:`GoMap`, :class:`GoSlice` and
+:class:`Uint64` carry it; consul-template's items are built from them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
-import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from ctmpl.golang.durations import format_go_duration_ns
 
 #: Dataclasses that stand for structs Go embeds by value rather than by pointer.
 VALUE_STRUCTS: set[type] = set()
@@ -22,17 +27,29 @@ VALUE_STRUCTS: set[type] = set()
 #: Go package names of the modules whose dataclasses stand for Go structs.
 _PACKAGES: dict[str, str] = {}
 
+#: Go package names of single classes that live elsewhere than their module's package.
+_CLASS_PACKAGES: dict[type, str] = {}
 
-def declare_structs(module: str, package: str, *, by_value: Iterable[type] = ()) -> None:
+
+def declare_structs(
+    module: str,
+    package: str,
+    *,
+    by_value: Iterable[type] = (),
+    elsewhere: Mapping[type, str] | None = None,
+) -> None:
     """Say that the dataclasses of ``module`` stand for the structs of Go's ``package``.
 
     The module declares itself (``ctmpl.consul.models`` is consul-template's ``dependency``
     package), so this package knows nothing of its callers; an instance of such a class
     exists only once its module ran, so the declaration always comes first. ``by_value``
-    lists the structs Go embeds by value: their kind is ``struct``, the others' ``ptr``.
+    lists the structs Go embeds by value: their kind is ``struct``, the others' ``ptr``;
+    ``elsewhere`` names the package of classes Go declares in another one (consul-template
+    hands out Consul's ``api.HealthCheck`` unchanged).
     """
     _PACKAGES[module] = package
     VALUE_STRUCTS.update(by_value)
+    _CLASS_PACKAGES.update(elsewhere or {})
 
 
 def is_declared_struct(cls: type) -> bool:
@@ -53,6 +70,7 @@ STRUCT = "struct"
 PTR = "ptr"
 CHAN = "chan"
 FUNC = "func"
+INTERFACE = "interface"
 
 
 #: Exact types whose kind is known without further checks (dataclasses are added on first
@@ -69,8 +87,180 @@ _KIND_OF_TYPE: dict[type, str] = {
 }
 
 
-class StrMap(dict[str, Any]):
-    """A ``map[string]string``: a missing key reads as ``""`` rather than no value."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class GoType:
+    """A Go type: its kind, its parts, and the name of a defined type.
+
+    ``named`` is the name of a defined type (``dependency.ServiceTags``, ``uint64``); the
+    others are spelled from their parts as ``reflect.Type.String()`` spells them.
+    """
+
+    kind: str
+    named: str = ""
+    key: GoType | None = None
+    elem: GoType | None = None
+    struct: type | None = None
+
+    @property
+    def name(self) -> str:
+        if self.named:
+            return self.named
+        if self.kind == SLICE:
+            return "[]" + _part(self.elem).name
+        if self.kind == MAP:
+            return f"map[{_part(self.key).name}]{_part(self.elem).name}"
+        if self.kind == PTR:
+            return "*" + _part(self.elem).name
+        if self.kind == STRUCT and self.struct is not None:
+            return struct_type_name(self.struct)
+        if self.kind == INTERFACE:
+            return "interface {}"
+        return self.kind
+
+    def zero(self) -> Any:
+        """Go's zero value of the type (``None`` for nil pointers and interfaces)."""
+        if self.kind == STRING:
+            return ""
+        if self.kind == BOOL:
+            return False
+        if self.kind == INT:
+            return Uint64(0) if self.named == "uint64" else 0
+        if self.kind == FLOAT:
+            return 0.0
+        if self.kind == SLICE:
+            return GoSlice((), self, nil=True)
+        if self.kind == MAP:
+            return GoMap({}, self, nil=True)
+        if self.kind == STRUCT and self.struct is not None:
+            return self.struct()
+        if self.kind == PTR:
+            return NilPointer(self)
+        return None
+
+
+def _part(t: GoType | None) -> GoType:
+    return t if t is not None else ANY
+
+
+def slice_of(elem: GoType, named: str = "") -> GoType:
+    return GoType(SLICE, named, elem=elem)
+
+
+def map_of(key: GoType, elem: GoType, named: str = "") -> GoType:
+    return GoType(MAP, named, key=key, elem=elem)
+
+
+def struct_of(cls: type) -> GoType:
+    """The struct ``cls`` stands for, by value."""
+    return GoType(STRUCT, struct=cls)
+
+
+def pointer_to(cls: type) -> GoType:
+    """A pointer to the struct ``cls`` stands for."""
+    return GoType(PTR, elem=struct_of(cls))
+
+
+ANY = GoType(INTERFACE)
+STRING_T = GoType(STRING)
+INT_T = GoType(INT)
+UINT64_T = GoType(INT, "uint64")
+STRING_MAP = map_of(STRING_T, STRING_T)
+STRING_SLICE = slice_of(STRING_T)
+
+
+class GoMap(dict[Any, Any]):
+    """A Go map of a known type, possibly nil (which prints ``null`` in JSON)."""
+
+    __slots__ = ("go_type", "nil")
+
+    def __init__(self, items: Any = (), go_type: GoType = STRING_MAP, *, nil: bool = False):
+        super().__init__(items)
+        self.go_type = go_type
+        self.nil = nil and not self
+
+    def __repr__(self) -> str:
+        return f"GoMap({dict.__repr__(self)}, {self.go_type.name}{', nil' if self.nil else ''})"
+
+
+class GoSlice(list[Any]):
+    """A Go slice of a known type, possibly nil (which prints ``null`` in JSON)."""
+
+    __slots__ = ("go_type", "nil")
+
+    def __init__(self, items: Any = (), go_type: GoType = STRING_SLICE, *, nil: bool = False):
+        super().__init__(items)
+        self.go_type = go_type
+        self.nil = nil and not self
+
+    def __repr__(self) -> str:
+        return f"GoSlice({list.__repr__(self)}, {self.go_type.name}{', nil' if self.nil else ''})"
+
+
+class NilPointer:
+    """A nil pointer of a known type, such as a missing key of ``map[string]*KeyPair``
+    yields: it prints ``<nil>`` where no value prints ``<no value>``, and is false."""
+
+    __slots__ = ("go_type",)
+
+    def __init__(self, go_type: GoType) -> None:
+        self.go_type = go_type
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NilPointer) and other.go_type == self.go_type
+
+    def __hash__(self) -> int:
+        return hash(self.go_type)
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"NilPointer({self.go_type.name})"
+
+
+class Duration(int):
+    """A Go ``time.Duration`` in nanoseconds: prints as ``1m30s`` through its String method."""
+
+    __slots__ = ()
+    go_type = GoType(INT, "time.Duration")
+
+    def String(self) -> str:
+        return format_go_duration_ns(int(self))
+
+
+class Uint64(int):
+    """A Go ``uint64`` (Consul's indexes and flags): an int that says so to ``%T``/``%#v``."""
+
+    __slots__ = ()
+    go_type = UINT64_T
+
+
+_KIND_OF_TYPE.update({GoMap: MAP, GoSlice: SLICE, Uint64: INT, Duration: INT, NilPointer: PTR})
+
+
+def string_map(value: Any) -> GoMap:
+    """A ``map[string]string`` from JSON: ``null`` (or no value) stays a nil map."""
+    if not isinstance(value, Mapping):
+        return GoMap({}, STRING_MAP, nil=True)
+    return GoMap({str(k): "" if v is None else str(v) for k, v in value.items()}, STRING_MAP)
+
+
+def is_nil(value: Any) -> bool:
+    """Whether ``value`` is nil: ``None``, a :class:`NilPointer`, or a nil map or slice."""
+    return (
+        value is None
+        or isinstance(value, NilPointer)
+        or (isinstance(value, GoMap | GoSlice) and value.nil)
+    )
+
+
+def typed(value: Any, go_type: GoType) -> Any:
+    """``value`` as a value of ``go_type``: lists and dicts get the type; the rest as is."""
+    if go_type.kind == SLICE and isinstance(value, list | tuple):
+        return GoSlice(value, go_type)
+    if go_type.kind == MAP and isinstance(value, Mapping):
+        return GoMap(value, go_type)
+    return value
 
 
 def kind(value: Any) -> str:
@@ -113,12 +303,17 @@ def _kind(value: Any) -> str:
 
 
 def struct_type_name(cls: type) -> str:
-    package = _PACKAGES.get(cls.__module__, cls.__module__.rsplit(".", 1)[-1])
+    package = _CLASS_PACKAGES.get(cls) or _PACKAGES.get(
+        cls.__module__, cls.__module__.rsplit(".", 1)[-1]
+    )
     return f"{package}.{cls.__name__}"
 
 
 def type_name(value: Any) -> str:
     """Go's ``reflect.Type.String()`` for the value, as near as Python allows."""
+    go_type = getattr(value, "go_type", None)
+    if isinstance(go_type, GoType):
+        return go_type.name
     k = kind(value)
     if k == INVALID:
         return "<nil>"
@@ -128,8 +323,7 @@ def type_name(value: Any) -> str:
         return "[]" + _element_type(list(value))
     if k == MAP:
         keys = _element_type(list(value.keys()))
-        elems = "string" if isinstance(value, StrMap) else _element_type(list(value.values()))
-        return f"map[{keys}]{elems}"
+        return f"map[{keys}]{_element_type(list(value.values()))}"
     if k == STRUCT:
         return struct_type_name(type(value))
     if k == CHAN:
@@ -159,7 +353,7 @@ def truth(value: Any) -> bool:
         return bool(value)
     if k in (STRING, SLICE, MAP):
         return len(value) > 0
-    return True
+    return not isinstance(value, NilPointer)
 
 
 def is_exported(name: str) -> bool:
@@ -167,36 +361,58 @@ def is_exported(name: str) -> bool:
     return bool(name) and name[0].isupper()
 
 
-@functools.cache
-def _field_hints(cls: Any) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(cls)
-    except Exception:
-        return {}
-
-
 def struct_fields(value: Any) -> list[tuple[str, Any]]:
     """The fields of a dataclass instance, in declaration order."""
     return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
 
 
-def typed_field(owner: Any, name: str, value: Any) -> Any:
-    """Give a field read from a dataclass the Go type its annotation declares.
-
-    Only ``dict[str, str]`` matters to templates: a missing key of such a map prints as an
-    empty string, where one of a ``map[string]interface{}`` prints ``<no value>``.
-    """
-    if isinstance(value, dict) and not isinstance(value, StrMap):
-        owner_type: Any = type(owner)
-        hint = _field_hints(owner_type).get(name)
-        if typing.get_origin(hint) is dict and typing.get_args(hint)[1:] == (str,):
-            return StrMap(value)
-    return value
-
-
 def map_zero(mapping: Mapping[Any, Any]) -> Any:
-    """The zero value of a map's element type (``None`` stands for "no value")."""
-    return "" if isinstance(mapping, StrMap) else None
+    """What a missing key of ``mapping`` yields: its element type's zero value.
+
+    Maps of unknown type stand for ``map[string]interface{}``, whose zero element is no
+    value (``None``).
+    """
+    if isinstance(mapping, GoMap):
+        return _part(mapping.go_type.elem).zero()
+    return None
+
+
+def json_fields(value: Any) -> list[tuple[str, Any]]:
+    """A struct's fields as ``encoding/json`` writes them: in order, ``json:"-"`` fields
+    left out, ``omitempty`` ones only when set; a ``go_json_fields`` method (the struct's
+    ``MarshalJSON``) decides instead when the class has one.
+    """
+    custom = getattr(value, "go_json_fields", None)
+    if custom is not None:
+        return list(custom())
+    return json_fields_of(value)
+
+
+def json_fields_of(value: Any) -> list[tuple[str, Any]]:
+    """:func:`json_fields` by the field tags alone (for a ``go_json_fields`` to build on)."""
+    result = []
+    for f in dataclasses.fields(value):
+        tag = f.metadata.get("json", "")
+        if tag == "-":
+            continue
+        item = getattr(value, f.name)
+        if tag == "omitempty" and _empty(item):
+            continue
+        result.append((f.name, item))
+    return result
+
+
+def _empty(value: Any) -> bool:
+    if value is None or value is False:
+        return True
+    if isinstance(value, int | float | str | list | tuple | dict):
+        return not value
+    return False
+
+
+#: Field metadata for ``json:",omitempty"`` and ``json:"-"``.
+OMITEMPTY: Mapping[str, str] = types.MappingProxyType({"json": "omitempty"})
+JSON_SKIP: Mapping[str, str] = types.MappingProxyType({"json": "-"})
 
 
 # How fmtsort orders keys of different kinds in one map (only an ``interface{}``-keyed map,

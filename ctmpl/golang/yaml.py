@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from ctmpl.errors import GoError
+from ctmpl.golang import values
 from ctmpl.golang.floats import format_float
 
 _STR = "tag:yaml.org,2002:str"
@@ -148,6 +149,9 @@ def sort_keys(keys: list[Any]) -> list[Any]:
 class _Dumper(yaml.SafeDumper):
     """A SafeDumper whose implicit typing and scalar styles are yaml.v2's."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # yaml.v2 writes a value shared by two places twice, never as an alias
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
             return resolve_plain(value)
@@ -183,7 +187,16 @@ def _represent_sequence(dumper: _Dumper, value: Any) -> yaml.SequenceNode:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value))
 
 
+def _represent_int(dumper: _Dumper, value: int) -> yaml.ScalarNode:
+    """Named integer types: a ``time.Duration`` is written as its text, as yaml.v2 does."""
+    if isinstance(value, values.Duration):
+        return _represent_str(dumper, value.String())
+    return dumper.represent_int(int(value))
+
+
 def _represent_object(dumper: _Dumper, value: Any) -> yaml.Node:
+    if isinstance(value, values.NilPointer):
+        return dumper.represent_none(None)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = [(f.name.lower(), getattr(value, f.name)) for f in dataclasses.fields(value)]
         return dumper.represent_mapping("tag:yaml.org,2002:map", items)
@@ -197,6 +210,8 @@ _Dumper.add_representer(float, _represent_float)
 _Dumper.add_representer(dict, _represent_mapping)
 _Dumper.add_representer(list, _represent_sequence)
 _Dumper.add_representer(tuple, _represent_sequence)
+_Dumper.add_multi_representer(int, _represent_int)
+_Dumper.add_multi_representer(list, _represent_sequence)
 _Dumper.add_multi_representer(object, _represent_object)
 
 
@@ -224,6 +239,9 @@ class _Loader(yaml.SafeLoader):
 
     ``y``/``n`` are booleans and ``1e3`` a float; timestamps and ``1:20`` stay strings.
     """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # yaml.v2 writes a value shared by two places twice, never as an alias
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:

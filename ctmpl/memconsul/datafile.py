@@ -38,6 +38,9 @@ class ServiceData:
     meta: dict[str, str] = field(default_factory=dict)
     weights: tuple[int, int] = (1, 1)
     checks: tuple[CheckData, ...] = ()
+    #: A sidecar proxy: (destination service name, destination ID, local port).
+    proxy: tuple[str, str, int] | None = None
+    connect_native: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +191,10 @@ _SERVICE_KEYS = {
     "weights",
     "status",
     "checks",
+    "proxy",
+    "connect_native",
 }
+_PROXY_KEYS = {"destination_service_name", "destination_service_id", "local_service_port"}
 
 
 def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
@@ -226,6 +232,25 @@ def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
                     notes=r.string(c.get("notes", ""), f"{cw}.notes"),
                 ),
             )
+        proxy = None
+        if m.get("proxy") is not None:
+            p = r.mapping(m["proxy"], f"{where}.proxy", _PROXY_KEYS)
+            if not p.get("destination_service_name"):
+                raise r.fail(f"{where}.proxy", "a proxy needs a destination_service_name")
+            if not port:
+                raise r.fail(f"{where}.port", "a proxy needs a port")
+            proxy = (
+                r.string(p["destination_service_name"], f"{where}.proxy.destination_service_name"),
+                r.string(
+                    p.get("destination_service_id", ""), f"{where}.proxy.destination_service_id"
+                ),
+                r.integer(p.get("local_service_port", 0), f"{where}.proxy.local_service_port"),
+            )
+        native = m.get("connect_native", False)
+        if not isinstance(native, bool):
+            raise r.fail(f"{where}.connect_native", "expected true or false")
+        if native and proxy is not None:
+            raise r.fail(where, "a proxy cannot also be Connect-native")
         services.append(
             ServiceData(
                 name=name,
@@ -240,6 +265,8 @@ def _services(r: _Reader, raw_list: list[Any]) -> tuple[ServiceData, ...]:
                     r.integer(weights_raw.get("warning", 1), f"{where}.weights.warning"),
                 ),
                 checks=checks,
+                proxy=proxy,
+                connect_native=native,
             )
         )
     return tuple(services)

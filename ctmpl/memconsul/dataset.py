@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ctmpl.errors import DataFileError
+from ctmpl.memconsul.connect import KIND_CONNECT_PROXY, ProxyConfig
 from ctmpl.memconsul.datafile import CheckData, DataSet, NodeData, ServiceData
 from ctmpl.memconsul.definitions import is_ip
 from ctmpl.memconsul.model import SOURCE_DATA, CheckRecord, NodeRecord, ServiceRecord
@@ -63,6 +64,17 @@ def service_records(state: State, data: ServiceData) -> tuple[ServiceRecord, lis
         meta=dict(data.meta) or None,
         tagged_addresses=dict(sorted(tagged.items())),
         weights=data.weights,
+        kind=KIND_CONNECT_PROXY if data.proxy else "",
+        connect_native=data.connect_native,
+        proxy=(
+            ProxyConfig(
+                destination_service_name=data.proxy[0],
+                destination_service_id=data.proxy[1],
+                local_service_port=data.proxy[2],
+            )
+            if data.proxy
+            else None
+        ),
         source=SOURCE_DATA,
     )
     checks = [_check_record(node, data, c, i, len(data.checks)) for i, c in enumerate(data.checks)]

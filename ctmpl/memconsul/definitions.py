@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ctmpl.errors import RequestRejected
@@ -26,6 +26,8 @@ from ctmpl.golang.jsondecode import (
     map_of,
     struct,
 )
+from ctmpl.memconsul import connect as connect_fields
+from ctmpl.memconsul.connect import ProxyConfig
 
 CHECK_STATES = ("passing", "warning", "critical")
 DEFAULT_CHECK_TIMEOUT = 10.0
@@ -107,14 +109,6 @@ _WEIGHTS = struct(
     Field("Warning", "Warning", INT),
 )
 
-_CONNECT = struct(
-    "structs.ServiceConnect",
-    "ServiceConnect",
-    Field("Native", "Native", BOOL),
-    Field("SidecarService", "SidecarService", ANY),
-    Field("sidecar_service", "SidecarServiceSnake", ANY),
-)
-
 SERVICE_DEFINITION = struct(
     "structs.ServiceDefinition",
     "",
@@ -135,8 +129,8 @@ SERVICE_DEFINITION = struct(
     Field("Token", "Token", STRING),
     Field("EnableTagOverride", "EnableTagOverride", BOOL),
     Field("Locality", "Locality", ANY),
-    Field("Proxy", "Proxy", ANY),
-    Field("Connect", "Connect", _CONNECT),
+    Field("Proxy", "Proxy", connect_fields.PROXY),
+    Field("Connect", "Connect", connect_fields.CONNECT),
 )
 
 CHECK_UPDATE = struct(
@@ -197,6 +191,7 @@ class ServiceDefinition:
     enable_tag_override: bool = False
     kind: str = ""
     connect_native: bool = False
+    proxy: ProxyConfig | None = None
     checks: tuple[CheckSpec, ...] = ()
 
 
@@ -261,8 +256,13 @@ def service_definition_from(raw: dict[str, Any]) -> ServiceDefinition:
     if meta is not None:
         _validate_meta(meta)
     connect = raw.get("Connect") or {}
-    if connect.get("SidecarService") or connect.get("SidecarServiceSnake"):
-        raise BadRequest("Invalid SidecarService: sidecar services are not supported here")
+    kind = raw.get("Kind") or ""
+    proxy = agent_proxy(raw.get("Proxy"), kind)
+    problems = connect_fields.validate(
+        kind, raw.get("Port") or 0, proxy, bool(connect.get("Native"))
+    )
+    if problems:
+        raise BadRequest(f"Validation failed: {connect_fields.validation_message(problems)}")
     tagged = raw.get("TaggedAddresses") or raw.get("TaggedAddressesSnake") or {}
     service_id = raw.get("ID") or name
     port = raw.get("Port") or 0
@@ -276,6 +276,8 @@ def service_definition_from(raw: dict[str, Any]) -> ServiceDefinition:
         status = c.get("Status") or ""
         if status and status not in CHECK_STATES:
             raise BadRequest("Status for checks must 'passing', 'warning', 'critical'")
+    if connect.get("SidecarService") or connect.get("SidecarServiceSnake"):
+        raise BadRequest("Invalid SidecarService: sidecar services are not supported here")
     specs = []
     for i, (definition, c) in enumerate(zip(definitions, check_types, strict=True)):
         check_id = c.get("CheckID") or ""
@@ -305,10 +307,22 @@ def service_definition_from(raw: dict[str, Any]) -> ServiceDefinition:
         },
         weights=weights,
         enable_tag_override=bool(raw.get("EnableTagOverride") or raw.get("EnableTagOverrideSnake")),
-        kind=raw.get("Kind") or "",
+        kind=kind,
         connect_native=bool(connect.get("Native")),
+        proxy=proxy,
         checks=tuple(specs),
     )
+
+
+def agent_proxy(raw: dict[str, Any] | None, kind: str) -> ProxyConfig | None:
+    """The agent's view of ``Proxy``: kept for proxies, upstreams default to type service."""
+    if kind != connect_fields.KIND_CONNECT_PROXY:
+        return None
+    proxy = connect_fields.proxy_from(raw) or ProxyConfig()
+    upstreams = tuple(
+        replace(u, destination_type=u.destination_type or "service") for u in proxy.upstreams
+    )
+    return replace(proxy, upstreams=upstreams)
 
 
 def _non_empty(check: dict[str, Any] | None) -> bool:
@@ -375,6 +389,13 @@ def _check_type(c: dict[str, Any]) -> CheckDefinition:
         failures_before_warning=warn_after or crit_after,
         failures_before_critical=crit_after,
     )
+
+
+def check_type_name(c: dict[str, Any]) -> str:
+    """``CheckType.Type()`` of a decoded check definition: ``http``, ``ttl``, ... or ``""``."""
+    script = bool(c.get("ScriptArgs") or c.get("Args") or c.get("ScriptArgsSnake"))
+    alias = bool(c.get("AliasNode") or c.get("AliasService"))
+    return _kind(c, c.get("Interval") or 0.0, c.get("TTL") or 0.0, script, alias)
 
 
 def _kind(c: dict[str, Any], interval: float, ttl: float, script: bool, alias: bool) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ctmpl.memconsul.connect import ProxyConfig, connect_name
 from ctmpl.memconsul.definitions import CheckDefinition
 
 CONSUL_VERSION = "1.21.3"
@@ -33,6 +34,9 @@ class NodeRecord:
     source: str = SOURCE_DATA
     create_index: int = 0
     modify_index: int = 0
+    #: A node registered through the catalog without these maps shows them as null.
+    tagged_addresses_null: bool = False
+    meta_null: bool = False
 
     def same_as(self, other: NodeRecord) -> bool:
         return (
@@ -41,6 +45,8 @@ class NodeRecord:
             and self.datacenter == other.datacenter
             and self.tagged_addresses == other.tagged_addresses
             and self.meta == other.meta
+            and self.tagged_addresses_null == other.tagged_addresses_null
+            and self.meta_null == other.meta_null
         )
 
 
@@ -58,13 +64,21 @@ class ServiceRecord:
     enable_tag_override: bool = False
     kind: str = ""
     connect_native: bool = False
+    proxy: ProxyConfig | None = None
     source: str = SOURCE_API
     create_index: int = 0
     modify_index: int = 0
+    #: The Connect virtual IP of the destination (``consul-virtual`` tagged address).
+    virtual_ip: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.node, self.id)
+
+    @property
+    def connect_for(self) -> str | None:
+        """The service this one answers Connect queries for (a proxy's destination)."""
+        return connect_name(self.kind, self.name, self.proxy, self.connect_native)
 
     def same_as(self, other: ServiceRecord) -> bool:
         return (
@@ -78,6 +92,7 @@ class ServiceRecord:
             and self.enable_tag_override == other.enable_tag_override
             and self.kind == other.kind
             and self.connect_native == other.connect_native
+            and self.proxy == other.proxy
             and self.source == other.source
         )
 

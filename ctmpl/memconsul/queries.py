@@ -133,6 +133,99 @@ def catalog_service(
         return Result(index, entries, watch)
 
 
+def _connect_instances(
+    state: State, name: str, node_meta: Sequence[tuple[str, str]]
+) -> list[ServiceRecord]:
+    """Proxies whose destination is ``name`` and Connect-native instances of ``name``."""
+    return [
+        s
+        for s in state.services.values()
+        if s.connect_for == name and _node_meta_ok(state, s.node, node_meta)
+    ]
+
+
+def _catalog_max(state: State, *tables: str) -> int:
+    return max(state.tables[t] for t in tables)
+
+
+def _missing_service_index(state: State, name: str, *tables: str) -> int:
+    """Consul's index for a query that found nothing: last extinction, then the name's."""
+    if state.extinction:
+        return state.extinction
+    if name in state.service_index:
+        return state.service_index[name]
+    return _catalog_max(state, *tables)
+
+
+def health_connect(
+    state: State,
+    name: str,
+    *,
+    passing: bool = False,
+    near: str | None = None,
+    node_meta: Sequence[tuple[str, str]] = (),
+) -> Result:
+    """``/v1/health/connect/:name``: the Connect-capable instances for ``name``.
+
+    As Consul's ``checkServiceNodesTxn`` with ``connect``: the index is the highest of the
+    service indexes of the names in the answer (the proxies' own names), and tags do not
+    filter (Consul's Connect lookup ignores them).
+    """
+    with state.lock:
+        found = _connect_instances(state, name, ())
+        names = sorted({s.name for s in found})
+        if names:
+            checks_max = _catalog_max(state, "nodes", "services", "checks")
+            index = max(state.service_index.get(n, checks_max) for n in names)
+        else:
+            index = _missing_service_index(state, name, "nodes", "services", "checks")
+        watch = Watch.of(*(f"service:{n}" for n in names), f"service:{name}", "services")
+        near = resolve_near(state, near)
+        entries = []
+        selected = [s for s in found if _node_meta_ok(state, s.node, node_meta)]
+        for service in _order(selected, lambda s: s.node, lambda s: s.id, near):
+            checks = _checks_for(state, service)
+            if passing and any(c.status != "passing" for c in checks):
+                continue
+            entries.append(
+                {
+                    "Node": views.node(state.nodes[service.node]),
+                    "Service": views.node_service(service),
+                    "Checks": [views.health_check(c) for c in checks],
+                }
+            )
+        return Result(index, entries, watch)
+
+
+def catalog_connect(
+    state: State,
+    name: str,
+    *,
+    near: str | None = None,
+    node_meta: Sequence[tuple[str, str]] = (),
+) -> Result:
+    """``/v1/catalog/connect/:name``: as ``/catalog/service`` for the Connect instances.
+
+    Consul's ``serviceNodesTxn`` takes the index of the destination service itself (the
+    catalog's max index when it has none), so a change to a proxy alone does not move it.
+    """
+    with state.lock:
+        found = _connect_instances(state, name, ())
+        if found:
+            index = state.service_index.get(name) or _catalog_max(state, "nodes", "services")
+        else:
+            index = _missing_service_index(state, name, "nodes", "services")
+        watch = Watch.of(f"service:{name}", "services", "nodes")
+        near = resolve_near(state, near)
+        entries = [
+            views.catalog_service(s, state.nodes[s.node])
+            for s in _order(
+                _connect_instances(state, name, node_meta), lambda s: s.node, lambda s: s.id, near
+            )
+        ]
+        return Result(index, entries, watch)
+
+
 def catalog_services(state: State, *, node_meta: Sequence[tuple[str, str]] = ()) -> Result:
     with state.lock:
         names: dict[str, set[str]] = {}

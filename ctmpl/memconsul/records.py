@@ -123,6 +123,7 @@ def from_definition(
         enable_tag_override=definition.enable_tag_override,
         kind=definition.kind,
         connect_native=definition.connect_native,
+        proxy=definition.proxy,
         source=SOURCE_API,
     )
     checks = [

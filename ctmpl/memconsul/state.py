@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ctmpl.memconsul import records
+from ctmpl.memconsul.connect import virtual_ip
 from ctmpl.memconsul.datafile import DataSet
 from ctmpl.memconsul.dataset import apply_dataset
 from ctmpl.memconsul.definitions import ServiceDefinition
@@ -101,6 +102,7 @@ class State:
         self.tables: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.service_index: dict[str, int] = {}
         self.extinction = 0
+        self.virtual_ips: dict[str, str] = {}
 
     @property
     def index(self) -> int:
@@ -224,17 +226,20 @@ class State:
     def ensure_node(self, node: NodeRecord) -> bool:
         """Create or update a node; its services' indexes move when it changes."""
         with self._txn() as tx:
-            existing = self.nodes.get(node.name)
-            if existing is not None and existing.same_as(node):
-                return False
-            index = tx.idx()
-            node.create_index = existing.create_index if existing else index
-            node.modify_index = index
-            self.nodes[node.name] = node
-            tx.table("nodes")
-            self._touch_node_services(tx, node.name)
-            tx.topics.add(f"node:{node.name}")
-            return True
+            return self._ensure_node_tx(tx, node)
+
+    def _ensure_node_tx(self, tx: _Txn, node: NodeRecord) -> bool:
+        existing = self.nodes.get(node.name)
+        if existing is not None and existing.same_as(node):
+            return False
+        index = tx.idx()
+        node.create_index = existing.create_index if existing else index
+        node.modify_index = index
+        self.nodes[node.name] = node
+        tx.table("nodes")
+        self._touch_node_services(tx, node.name)
+        tx.topics.add(f"node:{node.name}")
+        return True
 
     def remove_node(self, name: str) -> bool:
         """Remove a node with its services and checks (the agent's own node included)."""
@@ -285,39 +290,104 @@ class State:
         if service.node not in self.nodes:
             raise KeyError(f"node {service.node!r} is not registered")
         with self._txn() as tx:
-            now = self.clock()
-            existing = self.services.get(service.key)
-            if existing is None or not existing.same_as(service):
-                index = tx.idx()
-                service.create_index = existing.create_index if existing else index
-                service.modify_index = index
-                self.services[service.key] = service
-                tx.table("services")
-                tx.service(service.name)
-                if existing is not None and existing.name != service.name:
-                    tx.service(existing.name)
-                    self._extinct_if_gone(tx, existing.name)
-            current = self.services[service.key]
-            wanted = set()
-            for check in checks:
-                check.service_tags = list(current.tags)
-                check.service_name = current.name
-                wanted.add(check.key)
-                self._upsert_check(tx, check, keep_check_status, now)
-            # Existing checks of the service pick up a changed name or tags.
-            for key, old in list(self.checks.items()):
-                if old.node != service.node or old.service_id != service.id or key in wanted:
-                    continue
-                if replace_existing_checks and not old.is_maintenance:
-                    del self.checks[key]
-                    self._touch_check(tx, old)
-                    tx.checks_changed = True
-                elif old.service_tags != current.tags or old.service_name != current.name:
-                    old.service_tags = list(current.tags)
-                    old.service_name = current.name
-                    old.modify_index = tx.idx()
-                    self._touch_check(tx, old)
+            self._register_service_tx(
+                tx, service, checks, replace_existing_checks, keep_check_status
+            )
             return bool(tx.index)
+
+    def _assign_virtual_ip(self, service: ServiceRecord) -> None:
+        """Give a Connect service its destination's virtual IP (one per name, from 240.0.0.1)."""
+        destination = service.connect_for
+        if not destination:
+            service.virtual_ip = ""
+            return
+        if destination not in self.virtual_ips:
+            self.virtual_ips[destination] = virtual_ip(len(self.virtual_ips) + 1)
+        service.virtual_ip = self.virtual_ips[destination]
+
+    def _register_service_tx(
+        self,
+        tx: _Txn,
+        service: ServiceRecord,
+        checks: list[CheckRecord],
+        replace_existing_checks: bool,
+        keep_check_status: bool,
+    ) -> None:
+        now = self.clock()
+        self._assign_virtual_ip(service)
+        existing = self.services.get(service.key)
+        if existing is None or not existing.same_as(service):
+            index = tx.idx()
+            service.create_index = existing.create_index if existing else index
+            service.modify_index = index
+            self.services[service.key] = service
+            tx.table("services")
+            tx.service(service.name)
+            if existing is not None and existing.name != service.name:
+                tx.service(existing.name)
+                self._extinct_if_gone(tx, existing.name)
+        current = self.services[service.key]
+        wanted = set()
+        for check in checks:
+            check.service_tags = list(current.tags)
+            check.service_name = current.name
+            wanted.add(check.key)
+            self._upsert_check(tx, check, keep_check_status, now)
+        # Existing checks of the service pick up a changed name or tags.
+        for key, old in list(self.checks.items()):
+            if old.node != service.node or old.service_id != service.id or key in wanted:
+                continue
+            if replace_existing_checks and not old.is_maintenance:
+                del self.checks[key]
+                self._touch_check(tx, old)
+                tx.checks_changed = True
+            elif old.service_tags != current.tags or old.service_name != current.name:
+                old.service_tags = list(current.tags)
+                old.service_name = current.name
+                old.modify_index = tx.idx()
+                self._touch_check(tx, old)
+
+    def apply_registration(
+        self,
+        node: NodeRecord,
+        service: ServiceRecord | None,
+        checks: list[CheckRecord],
+        *,
+        skip_node_update: bool = False,
+    ) -> bool:
+        """A catalog ``register`` request: node, service and checks in one transaction.
+
+        With ``skip_node_update`` an existing node is left as it is. A check naming a
+        service that is neither registered on the node nor part of the request is refused
+        (``ValueError`` with Consul's reason) before anything is written.
+        """
+        with self.lock:
+            for check in checks:
+                if not check.service_id:
+                    continue
+                if service is not None and service.id == check.service_id:
+                    continue
+                if (node.name, check.service_id) not in self.services:
+                    raise ValueError(
+                        f"Unknown service ID '{check.service_id}' for check ID '{check.check_id}'"
+                    )
+            with self._txn() as tx:
+                if not skip_node_update or node.name not in self.nodes:
+                    self._ensure_node_tx(tx, node)
+                if service is not None:
+                    self._register_service_tx(tx, service, [], False, False)
+                now = self.clock()
+                for check in checks:
+                    owner = self.services.get((node.name, check.service_id))
+                    if check.service_id and owner is not None:
+                        check.service_name = owner.name
+                        check.service_tags = list(owner.tags)
+                    self._upsert_check(tx, check, False, now)
+                return bool(tx.index)
+
+    def remove_check(self, node: str, check_id: str) -> bool:
+        """Remove one check (a catalog ``deregister`` with a ``CheckID``)."""
+        return self._remove_check(node, check_id)
 
     def _upsert_check(self, tx: _Txn, check: CheckRecord, keep_status: bool, now: float) -> None:
         old = self.checks.get(check.key)

@@ -1,11 +1,12 @@
-"""Offline data (``-data FILE``): the data file served in-process by the dev server's app.
+"""Offline data (``-data FILE``): the data file served in-process by the in-memory Consul.
 
-The file fills a dev-server state, and ctmpl's ordinary Consul client talks to that state's
-HTTP app through ``httpx.ASGITransport``: no network, but the very same queries, indexes,
-health filtering and blocking rules as against a live Consul. In daemon mode the file is
-watched; an edit is applied to the state (indexes move only for what changed), which wakes
-the blocking queries like a change in Consul would. An edit that breaks the file is logged
-and the last good data stays.
+The file fills a :class:`State`, and ctmpl's ordinary Consul client talks to that state's
+HTTP API (:func:`create_handler`, the one the dev server serves) through this httpx
+transport, which calls the handler directly: no network, no web framework, but the very
+same queries, indexes, health filtering, errors and blocking rules as against a live Consul.
+In daemon mode the file is watched; an edit is applied to the state (indexes move only for
+what changed), which wakes the blocking queries like a change in Consul would. An edit that
+breaks the file is logged and the last good data stays.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import os
 
 import httpx
 
-from ctmpl.devserver.app import create_app
 from ctmpl.errors import DataFileError
+from ctmpl.memconsul.api import ApiRequest, Headers, QueryParams, create_handler
 from ctmpl.memconsul.datafile import DataSet, load_data_file
 from ctmpl.memconsul.state import State
 
@@ -34,20 +35,38 @@ def state_from(dataset: DataSet) -> State:
     return state
 
 
+def api_request(request: httpx.Request) -> ApiRequest:
+    """The API's view of an httpx request (the client gone is a cancelled task here)."""
+
+    async def receive_body() -> bytes:
+        return await request.aread()
+
+    return ApiRequest(
+        method=request.method,
+        path=request.url.path,
+        query=QueryParams(request.url.query),
+        headers=Headers.from_raw(request.headers.raw),
+        receive_body=receive_body,
+    )
+
+
 class DataFileTransport(httpx.AsyncBaseTransport):
     """Answers Consul requests from a data file; with ``watch`` it follows edits."""
 
     def __init__(self, path: str, *, watch: bool) -> None:
         self.path = os.path.abspath(path)
         self.state = state_from(load_data_file(self.path))
-        self._app = httpx.ASGITransport(app=create_app(self.state, pretty=False))
+        self._api = create_handler(self.state, pretty=False)
         self._watch = watch
         self._follower: asyncio.Task[None] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._watch and self._follower is None:
             self._follower = asyncio.create_task(self._follow(), name="data file watcher")
-        return await self._app.handle_async_request(request)
+        answer = await self._api(api_request(request))
+        if request.method == "HEAD":
+            return httpx.Response(answer.status, headers=answer.headers)
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
 
     async def _follow(self) -> None:
         from watchfiles import awatch
@@ -74,4 +93,3 @@ class DataFileTransport(httpx.AsyncBaseTransport):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
             self._follower = None
-        await self._app.aclose()

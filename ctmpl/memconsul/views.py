@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from ctmpl.memconsul.connect import VIRTUAL_TAGGED_ADDRESS, proxy_json
 from ctmpl.memconsul.model import CheckRecord, KVEntry, NodeRecord, ServiceRecord
 
 
@@ -19,19 +20,24 @@ def node(rec: NodeRecord) -> dict[str, Any]:
         "Node": rec.name,
         "Address": rec.address,
         "Datacenter": rec.datacenter,
-        "TaggedAddresses": dict(rec.tagged_addresses),
-        "Meta": dict(rec.meta),
+        "TaggedAddresses": None if rec.tagged_addresses_null else dict(rec.tagged_addresses),
+        "Meta": None if rec.meta_null else dict(rec.meta),
         "CreateIndex": rec.create_index,
         "ModifyIndex": rec.modify_index,
     }
 
 
-def _tagged(rec: ServiceRecord) -> dict[str, Any]:
-    return {k: {"Address": a, "Port": p} for k, (a, p) in rec.tagged_addresses.items()}
+def _tagged(rec: ServiceRecord, *, catalog: bool = True) -> dict[str, Any]:
+    """Service tagged addresses; the catalog's also hold a Connect service's virtual IP."""
+    tagged = dict(rec.tagged_addresses)
+    if catalog and rec.virtual_ip:
+        tagged[VIRTUAL_TAGGED_ADDRESS] = (rec.virtual_ip, rec.port)
+        tagged = dict(sorted(tagged.items()))
+    return {k: {"Address": a, "Port": p} for k, (a, p) in tagged.items()}
 
 
-def _proxy() -> dict[str, Any]:
-    return {"Mode": "", "MeshGateway": {}, "Expose": {}}
+def _has_tagged(rec: ServiceRecord) -> bool:
+    return bool(rec.tagged_addresses or rec.virtual_ip)
 
 
 def node_service(rec: ServiceRecord) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def node_service(rec: ServiceRecord) -> dict[str, Any]:
             "Address": rec.address,
         }
     )
-    if rec.tagged_addresses:
+    if _has_tagged(rec):
         out["TaggedAddresses"] = _tagged(rec)
     out.update(
         {
@@ -55,7 +61,7 @@ def node_service(rec: ServiceRecord) -> dict[str, Any]:
             "Port": rec.port,
             "Weights": {"Passing": rec.weights[0], "Warning": rec.weights[1]},
             "EnableTagOverride": rec.enable_tag_override,
-            "Proxy": _proxy(),
+            "Proxy": proxy_json(rec.proxy),
             "Connect": {"Native": True} if rec.connect_native else {},
             "PeerName": "",
             "CreateIndex": rec.create_index,
@@ -81,9 +87,11 @@ def agent_service(rec: ServiceRecord, datacenter: str) -> dict[str, Any]:
         }
     )
     if rec.tagged_addresses:
-        out["TaggedAddresses"] = _tagged(rec)
+        out["TaggedAddresses"] = _tagged(rec, catalog=False)
     out["Weights"] = {"Passing": rec.weights[0], "Warning": rec.weights[1]}
     out["EnableTagOverride"] = rec.enable_tag_override
+    if rec.proxy is not None:
+        out["Proxy"] = proxy_json(rec.proxy, agent=True)
     if rec.connect_native:
         out["Connect"] = {"Native": True}
     out["Datacenter"] = datacenter
@@ -119,15 +127,15 @@ def catalog_service(svc: ServiceRecord, host: NodeRecord) -> dict[str, Any]:
         "Node": host.name,
         "Address": host.address,
         "Datacenter": host.datacenter,
-        "TaggedAddresses": dict(host.tagged_addresses),
-        "NodeMeta": dict(host.meta),
+        "TaggedAddresses": None if host.tagged_addresses_null else dict(host.tagged_addresses),
+        "NodeMeta": None if host.meta_null else dict(host.meta),
         "ServiceKind": svc.kind,
         "ServiceID": svc.id,
         "ServiceName": svc.name,
         "ServiceTags": list(svc.tags),
         "ServiceAddress": svc.address,
     }
-    if svc.tagged_addresses:
+    if _has_tagged(svc):
         out["ServiceTaggedAddresses"] = _tagged(svc)
     out.update(
         {
@@ -136,7 +144,7 @@ def catalog_service(svc: ServiceRecord, host: NodeRecord) -> dict[str, Any]:
             "ServicePort": svc.port,
             "ServiceSocketPath": "",
             "ServiceEnableTagOverride": svc.enable_tag_override,
-            "ServiceProxy": _proxy(),
+            "ServiceProxy": proxy_json(svc.proxy),
             "ServiceConnect": {"Native": True} if svc.connect_native else {},
             "CreateIndex": svc.create_index,
             "ModifyIndex": svc.modify_index,

@@ -10,7 +10,7 @@ from ctmpl.config.model import TemplateConfig
 from ctmpl.errors import CommandError, RenderError
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
-from ctmpl.output.writer import read_current, stage, unified_diff
+from ctmpl.output.writer import owner_ids, read_current, stage, unified_diff
 
 log = logging.getLogger("ctmpl.output")
 
@@ -44,12 +44,15 @@ class Written:
 async def write(config: TemplateConfig, content: bytes) -> Written:
     """Stage, check (when configured) and commit ``content``; raise RenderError on failure."""
     assert config.destination is not None
+    uid, gid = owner_ids(config.user, config.group)
     staged = stage(
         config.destination,
         content,
         perms=config.perms,
         create_dirs=config.create_dest_dirs,
         backup=config.backup,
+        uid=uid,
+        gid=gid,
     )
     if staged is None:
         return Written(changed=False)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import grp
 import os
+import pwd
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ctmpl.errors import RenderError
@@ -111,6 +114,24 @@ def stage(
             os.unlink(staged_path)
         raise RenderError(f"{path}: cannot set the owner: {exc.strerror}") from None
     return StagedFile(path, staged_path, backup)
+
+
+def owner_ids(user: str | None, group: str | None) -> tuple[int | None, int | None]:
+    """``user``/``group`` (names or numeric ids, as consul-template takes them) as ids."""
+    return _lookup(user, "user", lambda name: pwd.getpwnam(name).pw_uid), _lookup(
+        group, "group", lambda name: grp.getgrnam(name).gr_gid
+    )
+
+
+def _lookup(value: str | None, what: str, by_name: Callable[[str], int]) -> int | None:
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return by_name(value)
+    except KeyError:
+        raise RenderError(f"unknown {what} {value!r}: no such {what} on this system") from None
 
 
 def write_atomic(

@@ -13,6 +13,7 @@ from ctmpl.config.model import Config
 from ctmpl.consul.client import ClientSettings, ConsulClient, Observer
 from ctmpl.errors import ConfigError, CtmplError
 from ctmpl.exitcodes import ExitCode, exit_code
+from ctmpl.runtime.exec_mode import ExecMode
 from ctmpl.runtime.runner import ConfigLoader, Runner
 
 log = logging.getLogger("ctmpl")
@@ -58,6 +59,7 @@ def client_settings(config: Config) -> ClientSettings:
         dial_keep_alive=transport.dial_keep_alive,
         disable_keep_alives=transport.disable_keep_alives,
         idle_conn_timeout=transport.idle_conn_timeout,
+        max_idle_conns=transport.max_idle_conns,
         max_idle_conns_per_host=transport.max_idle_conns_per_host,
         max_conns_per_host=transport.max_conns_per_host,
     )
@@ -128,6 +130,7 @@ async def run(
 
     SIGTERM stops gracefully (exit 0); the kill signal (SIGINT by default) exits 12 as
     consul-template does; the reload signal (SIGHUP) re-reads configuration and templates.
+    In exec mode the child decides the exit code (see :mod:`ctmpl.runtime.exec_mode`).
     """
     try:
         runner = Runner(config, client_factory, reload_config=reload_config)
@@ -142,15 +145,26 @@ async def run(
             loop.add_signal_handler(signum, callback)
             handled.append(signum)
 
+    exec_mode = ExecMode.for_config(config, runner, os.environ)
     try:
-        on(signal_number(config.kill_signal), lambda: runner.stop(ExitCode.INTERRUPT))
+        kill = signal_number(config.kill_signal)
+        if exec_mode is not None:
+            exec_mode.listen(on, kill, signal_number(config.reload_signal))
+        on(kill, lambda: runner.stop(ExitCode.INTERRUPT))
         on(signal.SIGTERM, lambda: runner.stop(ExitCode.OK))
+        if kill is None:  # kill_signal = "": not listened to, so ignored as consul-template does
+            on(signal.SIGINT, lambda: log.info("SIGINT ignored: kill_signal is empty"))
         on(signal.SIGINT, lambda: runner.stop(ExitCode.INTERRUPT))
         if not config.once:
             on(signal_number(config.reload_signal), runner.request_reload)
         with pid_file(config.pid_file):
             async with watching_templates(runner):
-                return await runner.run()
+                try:
+                    code = await runner.run()
+                    return code if exec_mode is None else await exec_mode.finish(code)
+                finally:
+                    if exec_mode is not None:
+                        await exec_mode.close()
     except CtmplError as exc:
         log.error("%s", exc)
         return exit_code(exc)

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -46,6 +46,8 @@ GATHER_MAX = 0.2
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
+#: Called after every pass, once its commands ran (exec mode starts or reloads its child).
+PassHook = Callable[["PassOutcome"], Awaitable[None]]
 
 
 @dataclass
@@ -101,7 +103,10 @@ class Runner:
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
         self._awaiting: set[Dependency] = set()
+        #: When ``-once-wait=LIMIT`` gives up (loop time), set by the first wait.
+        self._once_deadline: float | None = None
         self.passes = 0
+        self.after_pass: PassHook | None = None
         self.templates = [self._load(t) for t in config.templates]
         self.client = client_factory(config, self.metrics.consul_request)
         self.store, self.watcher = self._watching(config, self.client)
@@ -126,7 +131,8 @@ class Runner:
             store,
             wait=config.consul.block_query_wait,
             retry=RetryPolicy(attempts, retry.backoff, retry.max_backoff),
-            once=config.once,
+            # -once-wait keeps the queries going until the data is there.
+            once=config.once and config.once_wait is None,
             on_fatal=self._on_fatal,
             mode=config.consul.watch_mode,
         )
@@ -187,9 +193,7 @@ class Runner:
         """Run until stopped (or done, in once mode); return the process exit code."""
         status = None
         if self.config.status_addr:
-            from ctmpl.runtime.status import (
-                StatusServer,  # starlette and uvicorn: only when asked for
-            )
+            from ctmpl.runtime.status import StatusServer  # a thread: only when asked for
 
             status = StatusServer(self.config.status_addr, self.health, self.metrics)
             await status.start()
@@ -213,6 +217,8 @@ class Runner:
                 self._reload_requested = False
                 await self._reload()
             outcome = await self._pass()
+            if self.after_pass is not None:
+                await self.after_pass(outcome)
             changed_any = changed_any or outcome.would_change
             if self._fatal is not None:
                 raise self._fatal
@@ -225,14 +231,34 @@ class Runner:
                     if self.config.dry and self.config.diff and changed_any:
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
+                if self.config.once_wait is None:
+                    self._check_once_progress()
+            elif self.config.err_on_failed_lookup:
                 self._check_once_progress()
-            await self._wake.wait()
+            await self._wait_for_change()
             self._wake.clear()
             # Let every answer that is already in arrive before the next pass.
             await asyncio.sleep(0)
             await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
+
+    async def _wait_for_change(self) -> None:
+        """Sleep until something changes; with ``-once-wait=LIMIT``, fail when LIMIT is up."""
+        limit = self.config.once_wait if self.config.once else None
+        if not limit:
+            await self._wake.wait()
+            return
+        loop = asyncio.get_running_loop()
+        if self._once_deadline is None:
+            self._once_deadline = loop.time() + limit
+        try:
+            await asyncio.wait_for(self._wake.wait(), max(self._once_deadline - loop.time(), 0))
+        except TimeoutError:
+            missing = {dep for s in self.templates if not s.rendered for dep in s.waiting_on}
+            raise MissingDataError(
+                f"no data for {_some(frozenset(missing), 20)} after waiting {limit:g}s (-once-wait)"
+            ) from None
 
     async def _gather(self) -> None:
         """Before a pass, let first answers that are on their way arrive (up to GATHER_MAX).
@@ -254,7 +280,8 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _check_once_progress(self) -> None:
-        """In once mode, fail instead of waiting forever for data that is not there."""
+        """In once mode (or with err_on_failed_lookup), fail instead of waiting forever for
+        data that is not there."""
         for state in self.templates:
             if not state.rendered and state.stuck:
                 names = _some(state.waiting_on, 20)

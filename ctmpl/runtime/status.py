@@ -1,24 +1,27 @@
 """The optional status endpoint (``-status-addr``): /healthz and /metrics.
 
-It runs in ctmpl's own event loop with uvicorn; uvicorn's signal handling is switched off so
-that ctmpl's SIGTERM/SIGINT/SIGHUP handling stays in charge.
+A WSGI app served by the standard library's ``wsgiref`` in a daemon thread (one more thread
+per request), not in ctmpl's event loop: the product needs no web framework, and /healthz
+answers even while the loop is busy with a slow render. The health callable and the
+Prometheus registry are therefore read from that thread (prometheus_client locks its own).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
-
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+import socket
+import socketserver
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from ctmpl.errors import ConfigError
 from ctmpl.runtime.metrics import Metrics
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("ctmpl.status")
 
@@ -26,26 +29,69 @@ log = logging.getLogger("ctmpl.status")
 HealthCheck = Callable[[], tuple[bool, str]]
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+#: How often the serving thread checks for a stop request (seconds).
+POLL_INTERVAL = 0.1
 
 
-def create_status_app(health: HealthCheck, metrics: Metrics) -> Starlette:
-    async def healthz(_request: Request) -> Response:
-        healthy, reason = health()
-        return PlainTextResponse(reason + "\n", status_code=200 if healthy else 503)
+def read_health(health: HealthCheck, attempts: int = 3) -> tuple[bool, str]:
+    """Call ``health`` from the server's thread.
 
-    async def metrics_endpoint(_request: Request) -> Response:
-        return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+    It reads dictionaries the event loop changes; a read racing a change can raise
+    ``RuntimeError`` (changed size during iteration), and is simply asked again.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return health()
+        except RuntimeError:
+            continue
+    return health()
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics_endpoint)])
+
+def create_status_app(health: HealthCheck, metrics: Metrics) -> WSGIApplication:
+    """GET /healthz (200 or 503, the reason as text) and GET /metrics (Prometheus text)."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        status, content_type, headers = "200 OK", TEXT, []
+        if path not in ("/healthz", "/metrics"):
+            status, body = "404 Not Found", b"Not Found"
+        elif method not in ("GET", "HEAD"):
+            status, body = "405 Method Not Allowed", b"Method Not Allowed"
+            headers.append(("Allow", "GET, HEAD"))
+        elif path == "/healthz":
+            healthy, reason = read_health(health)
+            status = "200 OK" if healthy else "503 Service Unavailable"
+            body = (reason + "\n").encode("utf-8")
+        else:
+            content_type, body = METRICS_CONTENT_TYPE, metrics.exposition()
+        headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        return [b"" if method == "HEAD" else body]
+
+    return app
 
 
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr (scrapers call every few seconds)."""
 
-    def install_signal_handlers(self) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         return None
+
+
+class _Server(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
+        self.address_family = family
+        super().__init__(address, _QuietHandler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS lookup of the host (slow where DNS is)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+        self.setup_environ()
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -56,38 +102,41 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class StatusServer:
-    """Serves the status app until stopped."""
+    """Serves the status app in a background thread until stopped."""
 
     def __init__(self, address: str, health: HealthCheck, metrics: Metrics) -> None:
-        host, port = parse_address(address)
-        config = uvicorn.Config(
-            create_status_app(health, metrics),
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-        )
-        self._server = _QuietServer(config)
-        self._task: asyncio.Task[None] | None = None
+        self._address = address
+        self._host, self._port = parse_address(address)
+        self._app = create_status_app(health, metrics)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(), name="status server")
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise ConfigError("status server stopped while starting")
-            await asyncio.sleep(0.01)
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        try:
+            server = _Server((self._host, self._port), family)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on status address {self._address}: {exc.strerror or exc}"
+            ) from None
+        server.set_app(self._app)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL},
+            name="status server",
+            daemon=True,
+        )
+        self._thread.start()
 
     @property
     def port(self) -> int:
-        servers = self._server.servers
-        return int(servers[0].sockets[0].getsockname()[1]) if servers else 0
+        return int(self._server.server_address[1]) if self._server is not None else 0
 
     async def stop(self) -> None:
-        if self._task is None:
+        server, self._server = self._server, None
+        if server is None:
             return
-        self._server.should_exit = True
-        with contextlib.suppress(Exception):
-            await self._task
-        self._task = None
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        self._thread = None

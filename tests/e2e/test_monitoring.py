@@ -151,26 +151,61 @@ class Prometheus:
         return metric(self.url, "prometheus_config_last_reload_success_timestamp_seconds")
 
 
-def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
-    programs: dict[str, str], consul: Consul, children: Children, tmp_path: Path
-) -> None:
-    workdir = tmp_path
+@dataclass
+class Stack:
+    """What the monitoring test runs: InfluxDB, ctmpl (its status port) and its two files."""
+
+    programs: dict[str, str]
+    consul: Consul
+    children: Children
+    workdir: Path
+    reader: tuple[str, str]
+    influxdb: InfluxDB
+    ctmpl: Child
+    status_port: int
+    prometheus_url: str
+    config: Path
+    datasource: Path
+
+    @property
+    def status_url(self) -> str:
+        return f"http://127.0.0.1:{self.status_port}"
+
+    def rendered(self) -> str:
+        return self.config.read_text() if self.config.exists() else ""
+
+    def writes_to(self, port: int) -> bool:
+        """The rendered configuration scrapes ctmpl and writes to InfluxDB on ``port``."""
+        text = self.rendered()
+        if not text:
+            return False
+        writes = [influxdb_write(e)[0] for e in remote_writes(text)]
+        scraped = scrape_targets(text).get("ctmpl")
+        return writes == [f"127.0.0.1:{port}"] and scraped == [f"127.0.0.1:{self.status_port}"]
+
+    def renders(self) -> float:
+        return metric(
+            self.status_url, "ctmpl_renders_total", template=str(template(PROMETHEUS, "j2"))
+        )
+
+
+def start_stack(
+    programs: dict[str, str], consul: Consul, children: Children, workdir: Path
+) -> Stack:
+    """Credentials in KV; InfluxDB set up as the seed does, registered with a /ping check;
+    ctmpl rendering both files, its /metrics registered as a service tagged metrics."""
     users = {role: (role, secrets.token_hex(8)) for role in ("grafana", "prometheus")}
-    reader = users["grafana"]
     settings = {"monitoring/prometheus/scrape_interval": "1s"}
     for role, (user, password) in users.items():
         settings[f"monitoring/{role}/influxdb_user"] = user
         settings[f"monitoring/{role}/influxdb_password"] = password
     for key, value in settings.items():
         httpx.put(f"{consul.url}/v1/kv/{key}", content=value).raise_for_status()
-
-    # InfluxDB, set up as the seed does, registered as registrator would with a /ping check.
     influxdb = start_influxdb(children, programs["influxd"], workdir / "influxdb", "influxdb-a")
     set_up_as_the_seed(influxdb, users)
     register(consul.url, influxdb_registration("mon1:influxdb:a", influxdb))
 
-    # ctmpl renders both files and reloads Prometheus; its /metrics is a service tagged metrics.
-    # (Until Prometheus runs, the reload command fails; ctmpl logs it and carries on.)
+    # Until Prometheus runs, the reload command fails; ctmpl logs it and carries on.
     status_port, prometheus_port = free_port(), free_port()
     prometheus_url = f"http://127.0.0.1:{prometheus_port}"
     config, datasource = workdir / "prometheus.yml", workdir / "datasource.yml"
@@ -184,7 +219,10 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
         f"-template={template(GRAFANA, 'ctmpl')}:{datasource}",
     ]
     ctmpl = children.start("ctmpl", ctmpl_argv)
-    status_url = f"http://127.0.0.1:{status_port}"
+    stack = Stack(
+        programs, consul, children, workdir, users["grafana"], influxdb, ctmpl,
+        status_port, prometheus_url, config, datasource,
+    )  # fmt: skip
     register(
         consul.url,
         {
@@ -193,61 +231,74 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
             "Tags": ["metrics"],
             "Address": "127.0.0.1",
             "Port": status_port,
-            "Check": {"HTTP": f"{status_url}/healthz", "Interval": "1s"},
+            "Check": {"HTTP": f"{stack.status_url}/healthz", "Interval": "1s"},
         },
     )
+    return stack
 
-    def rendered() -> str:
-        return config.read_text() if config.exists() else ""
 
-    def writes_to(port: int) -> bool:
-        text = rendered()
-        if not text:
-            return False
-        entries = remote_writes(text)
-        return [influxdb_write(e)[0] for e in entries] == [f"127.0.0.1:{port}"] and scrape_targets(
-            text
-        ).get("ctmpl") == [f"127.0.0.1:{status_port}"]
-
-    wait_until(
-        lambda: writes_to(influxdb.port),
-        DEADLINE,
-        "ctmpl to render a configuration that scrapes it and writes to InfluxDB",
-        lambda: f"{rendered()}\n{ctmpl.describe()}",
-    )
-    promtool_accepts(programs["promtool"], config)
-    check_grafana_datasource(
-        datasource.read_text(),
-        url=influxdb.url,
-        user=reader[0],
-        password=reader[1],
-        database=DATABASE,
-    )
-
+def start_prometheus(stack: Stack) -> Prometheus:
+    """A real Prometheus on ctmpl's configuration, with reloads over HTTP."""
+    port = stack.prometheus_url.rsplit(":", 1)[1]
     prometheus = Prometheus(
-        children.start(
+        stack.children.start(
             "prometheus",
             [
-                programs["prometheus"],
-                f"--config.file={config}",
-                f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                stack.programs["prometheus"],
+                f"--config.file={stack.config}",
+                f"--storage.tsdb.path={stack.workdir / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
                 "--web.enable-lifecycle",
                 # A reload dropping the dead InfluxDB's queue waits this long (default 1m).
                 "--storage.remote.flush-deadline=5s",
             ],
         ),
-        prometheus_url,
+        stack.prometheus_url,
     )
 
-    def prometheus_ready() -> bool:
+    def ready() -> bool:
         try:
-            return httpx.get(f"{prometheus_url}/-/ready", timeout=5).status_code == 200
+            return httpx.get(f"{stack.prometheus_url}/-/ready", timeout=5).status_code == 200
         except httpx.TransportError:
             return False
 
-    wait_until(prometheus_ready, DEADLINE, "Prometheus to be ready", prometheus.child.describe)
+    wait_until(ready, DEADLINE, "Prometheus to be ready", prometheus.child.describe)
+    return prometheus
 
+
+def move_influxdb(stack: Stack) -> InfluxDB:
+    """InfluxDB moves: stopped, started on other ports (same data), registered anew."""
+    assert stack.influxdb.child.stop(signal.SIGTERM) == 0
+    moved = start_influxdb(
+        stack.children, stack.programs["influxd"], stack.workdir / "influxdb", "influxdb-b"
+    )
+    assert moved.port != stack.influxdb.port
+    url = f"{stack.consul.url}/v1/agent/service/deregister/mon1:influxdb:a"
+    httpx.put(url).raise_for_status()
+    register(stack.consul.url, influxdb_registration("mon1:influxdb:b", moved))
+    return moved
+
+
+def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
+    programs: dict[str, str], consul: Consul, children: Children, tmp_path: Path
+) -> None:
+    stack = start_stack(programs, consul, children, tmp_path)
+    reader, influxdb = stack.reader, stack.influxdb
+    wait_until(
+        lambda: stack.writes_to(influxdb.port),
+        DEADLINE,
+        "ctmpl to render a configuration that scrapes it and writes to InfluxDB",
+        lambda: f"{stack.rendered()}\n{stack.ctmpl.describe()}",
+    )
+    promtool_accepts(programs["promtool"], stack.config)
+    check_grafana_datasource(
+        stack.datasource.read_text(),
+        url=influxdb.url,
+        user=reader[0],
+        password=reader[1],
+        database=DATABASE,
+    )
+    prometheus = start_prometheus(stack)
     wait_until(
         lambda: "ctmpl_watched_dependencies" in ctmpl_series(influxdb, reader),
         DEADLINE,
@@ -257,26 +308,17 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
     series = ctmpl_series(influxdb, reader)
     assert {"ctmpl_renders_total", "ctmpl_consul_requests_total"} <= set(series), series
 
-    # InfluxDB moves: stopped, started on other ports (same data), registered anew.
-    renders_before = metric(
-        status_url, "ctmpl_renders_total", template=str(template(PROMETHEUS, "j2"))
-    )
-    reloaded_before = prometheus.reloaded_at()
+    renders_before, reloaded_before = stack.renders(), prometheus.reloaded_at()
     assert reloaded_before > 0
     moved_at = time.time_ns()
-    assert influxdb.child.stop(signal.SIGTERM) == 0
-    moved = start_influxdb(children, programs["influxd"], workdir / "influxdb", "influxdb-b")
-    assert moved.port != influxdb.port
-    httpx.put(f"{consul.url}/v1/agent/service/deregister/mon1:influxdb:a").raise_for_status()
-    register(consul.url, influxdb_registration("mon1:influxdb:b", moved))
-
+    moved = move_influxdb(stack)
     wait_until(
-        lambda: writes_to(moved.port),
+        lambda: stack.writes_to(moved.port),
         DEADLINE,
         "ctmpl to point remote_write at the moved InfluxDB",
-        lambda: f"{rendered()}\n{ctmpl.describe()}",
+        lambda: f"{stack.rendered()}\n{stack.ctmpl.describe()}",
     )
-    promtool_accepts(programs["promtool"], config)
+    promtool_accepts(programs["promtool"], stack.config)
     wait_until(
         lambda: prometheus.reloaded_at() > reloaded_before,
         DEADLINE,
@@ -291,19 +333,16 @@ def test_metrics_reach_influxdb_and_follow_it_when_it_moves(
     )
     # Reloaded, not restarted; re-rendered by ctmpl, nobody else.
     assert prometheus.child.running()
-    assert metric(prometheus_url, "process_start_time_seconds") < moved_at / 1e9
-    assert (
-        metric(status_url, "ctmpl_renders_total", template=str(template(PROMETHEUS, "j2")))
-        > renders_before
-    )
+    assert metric(stack.prometheus_url, "process_start_time_seconds") < moved_at / 1e9
+    assert stack.renders() > renders_before
     wait_until(
-        lambda: f":{moved.port}" in datasource.read_text(),
+        lambda: f":{moved.port}" in stack.datasource.read_text(),
         DEADLINE,
         "ctmpl to point Grafana's data source at the moved InfluxDB",
-        ctmpl.describe,
+        stack.ctmpl.describe,
     )
     check_grafana_datasource(
-        datasource.read_text(),
+        stack.datasource.read_text(),
         url=moved.url,
         user=reader[0],
         password=reader[1],

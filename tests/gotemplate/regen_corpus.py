@@ -1,19 +1,15 @@
 """Write each corpus entry's expected output with the reference consul-template binary.
 
 Run after ``scripts/install-consul-template``:
-``.venv/bin/python tests/gotemplate/regen_corpus.py [ENTRY...]``. Entries with a
+``.venv/bin/python -m tests.gotemplate.regen_corpus [ENTRY...]``. Entries with a
 ``data.yaml`` are rendered against the dev server holding that data.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import consul_data
-import harness
+from tests.gotemplate import consul_data, harness
 
 
 def main(names: list[str]) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ctmpl.errors import CtmplError, TemplateError
+from ctmpl.golang import values
 from ctmpl.template.gotemplate.exec import ExecError
 from ctmpl.template.gotemplate.template import GoTemplate
 from ctmpl.template.registry import Registry
@@ -97,9 +98,28 @@ def test_break_and_continue_in_map_range() -> None:
 
 
 def test_struct_fields_and_typed_maps() -> None:
-    svc = Svc("web", 80, ["a", "b"], {"v": "1"})
+    svc = Svc("web", 80, ["a", "b"], values.GoMap({"v": "1"}, values.STRING_MAP))
     out = run("{{ .Name }}:{{ .Port }} {{ .Tags }} {{ .Meta.v }}|{{ .Meta.nope }}|{{ . }}", svc)
     assert out == "web:80 [a b] 1||{web 80 [a b] map[v:1]}"
+
+
+def test_missing_keys_yield_the_element_types_zero_value() -> None:
+    """As Go: a missing key of a typed map is the zero value of its element type."""
+    groups = values.map_of(values.STRING_T, values.slice_of(values.ANY))
+    nested = values.map_of(values.STRING_T, values.STRING_MAP)
+    data = {
+        "groups": values.GoMap({"a": values.GoSlice([1], values.slice_of(values.ANY))}, groups),
+        "nested": values.GoMap({}, nested),
+        "nil": values.GoMap({}, values.STRING_MAP, nil=True),
+    }
+    template = (
+        "{{ len .groups.x }} {{ .groups.x }} {{ if .groups.x }}y{{ else }}n{{ end }} "
+        '{{ .nested.x }} {{ len (index .nested "x") }} {{ .nested.x.y }}| '
+        '{{ printf "%T %#v %#v" .groups.x .groups.x .nil }} {{ .nil }} {{ len .nil }}'
+    )
+    assert run(template, data) == (
+        "0 [] n map[] 0 | []interface {} []interface {}(nil) map[string]string(nil) map[] 0"
+    )
 
 
 def test_missing_keys_of_untyped_maps_print_no_value() -> None:

@@ -53,13 +53,11 @@ def test_registration_wakes_health_service_quickly(
     index = index_of(http.get("/v1/health/service/nginx"))
     waiter = Waiter(devserver.url, "/v1/health/service/nginx", index)
     wait_until(lambda: devserver.blocked_queries() == 1)
-    written = time.monotonic()
     devserver.register({"Name": "nginx", "ID": "n2", "Port": 81})
     response = waiter.join()
-    latency = time.monotonic() - written
+    # The write woke it: a query that ran out its 30 s wait would carry the old index.
     assert index_of(response) > index
     assert [e["Service"]["ID"] for e in response.json()] == ["n1", "n2"]
-    assert latency < 2.0  # typically a few ms; generous for a loaded machine
 
 
 def test_unrelated_writes_do_not_wake(devserver: DevServer, http: httpx.Client) -> None:
@@ -93,16 +91,17 @@ def test_check_status_change_wakes_with_check_index(
 def test_higher_index_blocks_for_the_full_wait(devserver: DevServer, http: httpx.Client) -> None:
     current = index_of(http.get("/v1/catalog/services"))
     started = time.monotonic()
-    response = http.get("/v1/catalog/services", params={"index": current + 1000, "wait": "300ms"})
-    elapsed = time.monotonic() - started
-    assert 0.3 <= elapsed < 0.3 + 0.3 / 16 + 1.0
+    # Consul's default wait is 5 minutes: the 10 s client timeout proves "300ms" was read.
+    response = http.get(
+        "/v1/catalog/services", params={"index": current + 1000, "wait": "300ms"}, timeout=10
+    )
+    assert time.monotonic() - started >= 0.3
     assert index_of(response) == current
 
 
 def test_index_zero_never_blocks(http: httpx.Client) -> None:
-    started = time.monotonic()
-    http.get("/v1/catalog/services", params={"index": "0", "wait": "5s"})
-    assert time.monotonic() - started < 2
+    # Blocking would run out the 60 s wait; the 10 s client timeout would raise first.
+    http.get("/v1/catalog/services", params={"index": "0", "wait": "60s"}, timeout=10)
 
 
 def test_unknown_service_wakes_when_it_appears(devserver: DevServer, http: httpx.Client) -> None:
@@ -143,7 +142,7 @@ def test_kv_blocking_on_key_and_prefix(devserver: DevServer, http: httpx.Client)
 
 
 def test_wait_is_clamped_and_jittered() -> None:
-    from ctmpl.devserver.web import AppContext, timeout_for
+    from ctmpl.memconsul.api.web import AppContext, timeout_for
     from ctmpl.memconsul.state import State
 
     ctx = AppContext(State("n"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -40,7 +40,7 @@ async def fetch_all(client: ConsulClient) -> dict[str, Any]:
     }
 
 
-EXPECTED = {
+EXPECTED: dict[str, Any] = {
     "addresses": ["192.168.200.87:80", "192.168.200.87:81", "192.168.200.87:82"],
     "statuses": {"passing"},
     "services": [("consul", []), ("nginx", [])],
@@ -56,8 +56,11 @@ def check(result: dict[str, Any]) -> None:
     assert result == EXPECTED
 
 
-def run(coro_factory: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-    return asyncio.run(coro_factory())  # type: ignore[arg-type]
+_T = TypeVar("_T")
+
+
+def run(coro_factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+    return asyncio.run(coro_factory())
 
 
 def test_ctmpl_client_over_tcp(devserver_factory: Callable[..., DevServer]) -> None:
@@ -108,7 +111,7 @@ def test_in_process_blocking_query_wakes_on_replace() -> None:
         finally:
             await client.aclose()
 
-    assert run(scenario)[-1] == "192.168.200.87:8282"  # type: ignore[index]
+    assert run(scenario)[-1] == "192.168.200.87:8282"
 
 
 def test_client_sees_a_permission_error_with_acls(

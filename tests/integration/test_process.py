@@ -194,6 +194,7 @@ def test_secrets_never_reach_the_logs(
 ) -> None:
     server = devserver_factory(acl_token=TOKEN)
     _register(server, 80)
+    server.kv_put("secret/x", "s3cr3t-value ")
     out = tmp_path / "out"
     (tmp_path / "t.j2").write_text('{{ key("secret/x") }}' + JINJA)
     good = ctmpl_process(
@@ -202,6 +203,9 @@ def test_secrets_never_reach_the_logs(
         "-once", "-log-level", "trace",
     )  # fmt: skip
     _, good_log = good.communicate(timeout=30)
+    # The good run must have worked, or "no secret in its log" would prove nothing.
+    assert good.returncode == 0, good_log
+    assert out.read_text() == "s3cr3t-value 80;"
     bad = ctmpl_process(
         "-consul-addr", server.address, "-consul-auth", f"admin:{PASSWORD}",
         "-template", f"{tmp_path}/t.j2:{out}", "-once", "-log-level", "trace",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
 from datetime import UTC, datetime
 
 from ctmpl.consul.dependencies import (
@@ -10,6 +10,7 @@ from ctmpl.consul.dependencies import (
     CatalogNodesQuery,
     CatalogServicesQuery,
     DatacentersQuery,
+    HealthConnectQuery,
     HealthServiceQuery,
     KVGetQuery,
     KVListQuery,
@@ -24,18 +25,25 @@ from ctmpl.consul.models import (
     Node,
     Weights,
 )
-from ctmpl.funcs.netaddr import IfAddr
+from ctmpl.funcs.sockaddr.addr import new_ip
+from ctmpl.funcs.sockaddr.ifaddr import IfAddr, IfAddrs
+from ctmpl.funcs.sockaddr.system import make_interface
 from ctmpl.sources.file import FileQuery
 from ctmpl.watch.store import Store
 
 NOW = datetime(2024, 3, 5, 14, 7, 9, 500000, tzinfo=UTC)
 ENV = {"HOME": "/home/app", "REGION": "eu-west-1", "EMPTY": ""}
-INTERFACES = [
-    IfAddr("lo", ipaddress.ip_interface("127.0.0.1/8")),
-    IfAddr("eth0", ipaddress.ip_interface("10.1.2.3/24")),
-    IfAddr("eth0", ipaddress.ip_interface("fd00::3/64")),
-    IfAddr("eth1", ipaddress.ip_interface("34.120.0.5/28")),
-]
+_LO = make_interface("lo", 1, flags="up|loopback|running", mtu=65536)
+_ETH0 = make_interface("eth0", 2, mac="02:00:00:00:00:01")
+_ETH1 = make_interface("eth1", 3, mac="02:00:00:00:00:02")
+INTERFACES = IfAddrs(
+    [
+        IfAddr(new_ip("127.0.0.1/8"), _LO),
+        IfAddr(new_ip("10.1.2.3/24"), _ETH0),
+        IfAddr(new_ip("fd00::3/64"), _ETH0),
+        IfAddr(new_ip("34.120.0.5/28"), _ETH1),
+    ]
+)
 DEFAULT_INTERFACE = "eth0"
 APP_JSON = '{"debug": true, "workers": 4}\n'
 
@@ -50,9 +58,9 @@ def _web(index: int, port: int, tags: list[str], meta: dict[str, str]) -> Health
     address = f"10.0.0.{index}"
     check = HealthCheck(Node=node, CheckID="serfHealth", Name="Serf", Status="passing")
     return HealthService(
-        Node=node, NodeID=f"id-{node}", NodeAddress=address, NodeDatacenter="dc1",
+        Node=node, NodeID=f"id-{node}", NodeAddress=address,
         NodeTaggedAddresses={}, NodeMeta={}, ServiceMeta=meta, Address=address,
-        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Kind="", Tags=sorted(tags),
+        ServiceTaggedAddresses={}, ID=f"web-{index}", Name="web", Tags=sorted(tags),
         Checks=[check], Status="passing", Port=port, Weights=Weights(),
     )  # fmt: skip
 
@@ -61,6 +69,11 @@ WEB = [
     _web(1, 8080, ["http", "primary"], {"version": "1.2", "zone": "a"}),
     _web(2, 8080, ["http"], {"version": "1.10", "zone": "b"}),
     _web(3, 9090, ["grpc"], {"zone": "a"}),
+]
+# The sidecar proxies of web-1 and web-2 (web-3 is not in the mesh).
+WEB_PROXIES = [
+    dataclasses.replace(s, ID=f"{s.ID}-sidecar-proxy", Name="web-sidecar-proxy", Port=21000 + i)
+    for i, s in enumerate(WEB[:2])
 ]
 KV = {
     "app/name": "shop",
@@ -84,6 +97,7 @@ def store() -> Store:
     data = Store()
     data.set(HealthServiceQuery.parse("web"), WEB)
     data.set(HealthServiceQuery.parse("http.web"), [s for s in WEB if "http" in s.Tags])
+    data.set(HealthConnectQuery.parse("web"), WEB_PROXIES)
     data.set(
         CatalogServicesQuery.parse(""),
         [CatalogSnippet("db", ["primary"]), CatalogSnippet("web", ["grpc", "http", "primary"])],

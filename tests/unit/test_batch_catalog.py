@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ctmpl.watch.batch.catalog import CatalogTracker
+from ctmpl.watch.batch.catalog import CatalogTracker, Checks, Nodes, Services
 
 
-def _ready(checks=None, nodes=None, services=None) -> CatalogTracker:
+def _ready(
+    checks: Checks | None = None, nodes: Nodes | None = None, services: Services | None = None
+) -> CatalogTracker:
     tracker = CatalogTracker()
     tracker.offer_checks(checks or {("n1", "serfHealth"): (5, "")}, 10)
     tracker.offer_nodes(nodes or {"n1": 3}, 10)

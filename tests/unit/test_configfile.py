@@ -365,10 +365,10 @@ def test_missing_config_path(tmp_path: Path) -> None:
         ("c.yaml", "nomad: {}\n", "c.yaml:1: nomad: Nomad is not supported"),
         (
             "c.hcl",
-            'exec {\n command = "app"\n}',
-            "c.hcl:1: exec: exec (supervisor) mode is not supported by ctmpl",
+            'exec {\n command = "app"\n kill_signal = "QUIT"\n}',
+            "c.hcl:3: exec.kill_signal: unknown signal 'QUIT' (did you mean SIGQUIT?)",
         ),
-        ("c.hcl", 'syslog {\n facility = "LOCAL5"\n}', "syslog is not supported by ctmpl"),
+        ("c.hcl", 'syslog {\n facility = "LOCAL9"\n}', "c.hcl:2: syslog.facility: invalid value"),
         (
             "c.hcl",
             'template {\n exec {\n  splay = "5s"\n }\n}',

@@ -1,15 +1,14 @@
-"""Encoding, time, scratch, executeTemplate, environment and sockaddr."""
+"""Encoding, time, scratch, executeTemplate and environment."""
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from ctmpl.errors import FunctionError
 from ctmpl.funcs import encoding as e
-from ctmpl.funcs import netaddr, timefuncs
+from ctmpl.funcs import timefuncs
 from ctmpl.golang.timefmt import format_go
 from tests.unit.helpers import render, render_error
 
@@ -120,57 +119,3 @@ def test_environment_functions() -> None:
     assert render_error('{{ mustEnv("UNSET") }}', env=env) == (
         "mustEnv: required environment variable UNSET is empty"
     )
-
-
-def _ifaces(*specs: tuple[str, str, bool]) -> list[netaddr.IfAddr]:
-    return [netaddr.IfAddr(n, ipaddress.ip_interface(a), up) for n, a, up in specs]
-
-
-@pytest.fixture
-def hosts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        netaddr,
-        "interfaces",
-        lambda: _ifaces(
-            ("lo", "127.0.0.1/8", True),
-            ("eth0", "fe80::1/64", True),
-            ("eth0", "2001:db9::5/64", True),
-            ("eth0", "192.168.1.10/24", True),
-            ("eth1", "10.0.0.5/8", True),
-            ("down0", "10.9.9.9/8", False),
-            ("eth2", "8.8.8.8/24", True),
-            ("doc0", "192.0.2.1/24", True),
-        ),
-    )
-    monkeypatch.setattr(netaddr, "default_interface", lambda: "eth0")
-
-
-def test_get_private_ip_prefers_the_default_route_interface(hosts: None) -> None:
-    assert netaddr.sockaddr("GetPrivateIP") == "192.168.1.10"
-    # The default-route interface sorts first, even before IPv4 on another interface.
-    assert netaddr.sockaddr("GetPublicIP") == "2001:db9::5"
-
-
-def test_plural_forms_sort_by_type_then_network_size(hosts: None) -> None:
-    assert netaddr.sockaddr("GetPrivateIPs") == "10.0.0.5 10.9.9.9 192.168.1.10"
-    assert netaddr.sockaddr("GetPublicIPs") == "8.8.8.8 2001:db9::5"
-
-
-def test_interface_forms(hosts: None) -> None:
-    assert netaddr.sockaddr('GetInterfaceIP "eth0"') == "192.168.1.10"
-    assert netaddr.sockaddr("GetInterfaceIP", '"^lo$"') == ""  # loopback is not forwardable
-    assert netaddr.sockaddr("GetInterfaceIP `doc`") == ""
-    # Same type and size keep the interface's order.
-    assert netaddr.sockaddr('GetInterfaceIPs "^eth0$"') == "192.168.1.10 fe80::1 2001:db9::5"
-
-
-def test_unsupported_sockaddr_templates_are_errors(hosts: None) -> None:
-    for text in ['GetAllInterfaces | attr "address"', "GetInterfaceIP", 'GetPrivateIP "x"']:
-        with pytest.raises(FunctionError, match="sockaddr: unsupported template"):
-            netaddr.sockaddr(text)
-
-
-def test_sockaddr_reads_the_real_host() -> None:
-    text = netaddr.sockaddr('GetInterfaceIPs "."')
-    for address in text.split():
-        ipaddress.ip_address(address)

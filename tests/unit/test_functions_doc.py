@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ctmpl.funcs import default_registry, netaddr, timefuncs
+from ctmpl.funcs import default_registry, timefuncs
+from ctmpl.funcs.sockaddr import system as sockaddr_system
 from ctmpl.template.context import RenderContext
 from ctmpl.template.jinja import JinjaTemplate
 from tests.unit import docdata
@@ -54,13 +55,13 @@ def parse_examples(text: str) -> tuple[list[str], list[Example]]:
                 i += 1
             blocks.append((fence["lang"], start + 1, "\n".join(body), current))
         i += 1
-    examples = []
+    examples: list[Example] = []
     assert not blocks or blocks[-1][0] != "jinja", "the last jinja block has no output"
-    for (lang, line, body, func), (next_lang, _, next_body, _) in itertools.pairwise(blocks):
+    for (lang, line, source, func), (next_lang, _, next_body, _) in itertools.pairwise(blocks):
         if lang == "jinja":
             assert next_lang in {"text", "error"}, f"line {line}: jinja block without output"
             # Both are compared as files would hold them, ending in a newline.
-            examples.append(Example(func, line, body + "\n", next_body + "\n", next_lang))
+            examples.append(Example(func, line, source + "\n", next_body + "\n", next_lang))
     return headings, examples
 
 
@@ -70,8 +71,8 @@ HEADINGS, EXAMPLES = parse_examples(DOC.read_text(encoding="utf-8"))
 @pytest.fixture
 def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(timefuncs, "now", lambda: docdata.NOW)
-    monkeypatch.setattr(netaddr, "interfaces", lambda: list(docdata.INTERFACES))
-    monkeypatch.setattr(netaddr, "default_interface", lambda: docdata.DEFAULT_INTERFACE)
+    monkeypatch.setattr(sockaddr_system, "interfaces", lambda: docdata.INTERFACES)
+    monkeypatch.setattr(sockaddr_system, "default_interface", lambda: docdata.DEFAULT_INTERFACE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

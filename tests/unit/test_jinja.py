@@ -5,19 +5,21 @@ import pytest
 from ctmpl.consul.dependencies import HealthServiceQuery, KVGetQuery
 from ctmpl.errors import TemplateError
 from ctmpl.funcs import default_registry
-from ctmpl.template.context import RenderContext
+from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.jinja import JinjaTemplate
 from ctmpl.watch.store import Store
 
 
-def _render(text: str, store: Store | None = None, env: dict[str, str] | None = None):
+def _render(
+    text: str, store: Store | None = None, env: dict[str, str] | None = None
+) -> RenderResult:
     template = JinjaTemplate("t.j2", text, default_registry())
     return template.render(RenderContext(store or Store(), "t.j2", env=env or {}))
 
 
 def test_undefined_variable_names_template_line_and_variable() -> None:
     result = _render("line one\nline two {{ upstream_name }}\n")
-    assert result.error is not None
+    assert isinstance(result.error, TemplateError)
     assert result.error.template == "t.j2"
     assert result.error.line == 2
     assert "upstream_name" in str(result.error)

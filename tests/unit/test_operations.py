@@ -35,27 +35,36 @@ def test_wait_parsing() -> None:
 
 async def test_quiescence_restarts_min_timer_but_respects_deadline() -> None:
     loop = asyncio.get_running_loop()
-    fired: list[float] = []
-    timer = QuiescenceTimer(WaitConfig(0.1, 0.35), lambda: fired.append(loop.time()))
+    fired = asyncio.Event()
+    timer = QuiescenceTimer(WaitConfig(1.0, 1.5), fired.set)
     started = loop.time()
-    for _ in range(10):  # a change every 50 ms for 0.5 s: min never elapses
+    ticks = 0
+    while not fired.is_set():  # a change every 50 ms: the 1 s minimum never elapses
+        assert ticks < 200, "the deadline never fired"
         timer.tick()
+        ticks += 1
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
-    assert len(fired) >= 1
-    assert 0.3 <= fired[0] - started <= 0.5  # the deadline (0.35 s) fired it
+    # It fired while changes kept coming (only the deadline can), and not before it.
+    assert loop.time() - started >= 1.5
 
 
 async def test_quiescence_fires_after_min_of_silence() -> None:
     loop = asyncio.get_running_loop()
     fired: list[float] = []
-    timer = QuiescenceTimer(WaitConfig(0.1, 5), lambda: fired.append(loop.time()))
-    started = loop.time()
+    silence = asyncio.Event()
+
+    def fire() -> None:
+        fired.append(loop.time())
+        silence.set()
+
+    timer = QuiescenceTimer(WaitConfig(0.1, 30), fire)
     timer.tick()
     await asyncio.sleep(0.05)
+    last = loop.time()
     timer.tick()
-    await asyncio.sleep(0.25)
-    assert len(fired) == 1 and 0.14 <= fired[0] - started <= 0.3
+    # Fired by 0.1 s of silence after the last change, long before the 30 s deadline.
+    await asyncio.wait_for(silence.wait(), 10)
+    assert len(fired) == 1 and fired[0] - last >= 0.1
     assert not timer.pending
 
 

@@ -6,11 +6,13 @@ from ctmpl.consul.dependencies import (
     CatalogNodeQuery,
     CatalogNodesQuery,
     CatalogServicesQuery,
+    HealthConnectQuery,
     HealthServiceQuery,
     KVGetQuery,
     KVListQuery,
 )
 from ctmpl.errors import QueryError
+from ctmpl.watch.batch.watcher import batchable
 
 
 @pytest.mark.parametrize(
@@ -68,3 +70,34 @@ def test_catalog_queries() -> None:
     assert CatalogNodeQuery.parse("").name is None
     with pytest.raises(QueryError):
         CatalogServicesQuery.parse("web")
+
+
+@pytest.mark.parametrize(
+    ("parts", "key"),
+    [
+        (("web",), "health.connect(web|passing)"),
+        (("web", "any"), "health.connect(web|any)"),
+        (
+            ("prod.web@dc2~_agent|warning,passing",),
+            "health.connect(prod.web@dc2~_agent|passing,warning)",
+        ),
+        (("web?ns=team",), "health.connect(web@ns=team|passing)"),
+    ],
+)
+def test_connect_queries_read_like_service_queries(parts: tuple[str, ...], key: str) -> None:
+    query = HealthConnectQuery.parse(*parts)
+    assert query.key() == key
+    # Same syntax, different data: never the same dependency as the service query.
+    assert query != HealthServiceQuery.parse(*parts)  # type: ignore[comparison-overlap]
+    assert query.key() != HealthServiceQuery.parse(*parts).key()
+
+
+def test_connect_queries_are_not_batched_service_queries() -> None:
+    assert not batchable(HealthConnectQuery.parse("web"))
+    assert batchable(HealthServiceQuery.parse("web"))
+
+
+@pytest.mark.parametrize("text", ["", "web|bogus", "a b"])
+def test_invalid_connect_queries(text: str) -> None:
+    with pytest.raises(QueryError, match=r"health\.service: invalid"):
+        HealthConnectQuery.parse(text)

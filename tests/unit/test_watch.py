@@ -51,7 +51,9 @@ class Scripted(Dependency):
         return data is None
 
 
-async def _drive(steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None):
+async def _drive(
+    steps: list[Step], *, once: bool = False, retry: RetryPolicy | None = None
+) -> tuple[Script, Store, list[Any], list[BaseException], Scripted]:
     SCRIPTS["dep"] = script = Script(steps)
     store = Store()
     changes: list[Any] = []
@@ -188,7 +190,9 @@ async def test_batch_read_without_an_index_is_taken_as_the_data(
 
     answers = [Fetched(["a"], 0, "no X-Consul-Index"), Fetched(["b"], 0, "no X-Consul-Index")]
 
-    async def fetch(self: HealthServiceQuery, client: ConsulClient, index: int, wait: float):
+    async def fetch(
+        self: HealthServiceQuery, client: ConsulClient, index: int, wait: float
+    ) -> Fetched:
         return answers.pop(0)
 
     monkeypatch.setattr(HealthServiceQuery, "fetch", fetch)

@@ -403,7 +403,12 @@ class State:
         final: Any,
     ) -> Any:
         for name in ident[:-1]:
-            receiver = self.eval_field(dot, name, node, None, MISSING, receiver)
+            value = self.eval_field(dot, name, node, None, MISSING, receiver)
+            if value is None and _holds_interfaces(receiver):
+                # Go's missingkey=zero: a nil interface{}, not the invalid value of nil data;
+                # a field of it is an error.
+                raise self.error(f"nil pointer evaluating interface {{}}.{_next(ident, name)}")
+            receiver = value
         return self.eval_field(dot, ident[-1], node, args, final, receiver)
 
     def eval_field(
@@ -420,6 +425,8 @@ class State:
                 raise self.error(f"nil data; no entry for key {quote(name)}")
             return None
         has_args = (args is not None and len(args) > 1) or final is not MISSING
+        if isinstance(receiver, values.NilPointer):
+            raise self.error(f"nil pointer evaluating {receiver.go_type.name}.{name}")
         k = values.kind(receiver)
         if k == values.MAP:
             if has_args:
@@ -434,7 +441,7 @@ class State:
             if is_field:
                 if has_args:
                     raise self.error(f"{name} has arguments but cannot be invoked as function")
-                return values.typed_field(receiver, name, getattr(receiver, name))
+                return getattr(receiver, name)
             member = getattr(receiver, name, _NOT_FOUND)
             if member is not _NOT_FOUND:
                 if callable(member):
@@ -620,3 +627,15 @@ def _field_names(receiver: Any) -> frozenset[str]:
     if names is None:
         names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(receiver))
     return names
+
+
+def _holds_interfaces(receiver: Any) -> bool:
+    """Whether ``receiver`` is a map whose elements are ``interface{}`` values."""
+    if values.kind(receiver) != values.MAP:
+        return False
+    go_type = getattr(receiver, "go_type", None)
+    return go_type is None or go_type.elem is None or go_type.elem.kind == values.INTERFACE
+
+
+def _next(ident: list[str], name: str) -> str:
+    return ident[ident.index(name) + 1]

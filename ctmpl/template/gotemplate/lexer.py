@@ -354,7 +354,8 @@ def lex_right_delim(lx: Lexer) -> StateFn | None:
     return lx.emit_item(item)
 
 
-def lex_inside_action(lx: Lexer) -> StateFn | None:
+# Go's lexInsideAction: one state of the lexer's state machine, case for case.
+def lex_inside_action(lx: Lexer) -> StateFn | None:  # noqa: C901
     delim, _ = lx.at_right_delim()
     if delim:
         if lx.paren_depth == 0:

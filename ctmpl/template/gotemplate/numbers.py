@@ -98,7 +98,8 @@ def _simplify_complex(node: NumberNode) -> None:
             node.uint64 = as_uint
 
 
-def fill_number(node: NumberNode, kind: str) -> None:
+# Go's parse.(*Tree).newNumber: the same checks in the same order.
+def fill_number(node: NumberNode, kind: str) -> None:  # noqa: C901
     """Classify ``node.text``; ``kind`` is ``number``, ``char`` or ``complex``."""
     text = node.text
     if kind == "char":
