@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from ctmpl.consul.client import ClientSettings, ConsulClient
@@ -412,6 +414,10 @@ def _register_on(server: DevServer, node: str, payload: dict[str, Any]) -> None:
     server.state.register_service(service, checks)
 
 
+def _holds(check: Callable[[list[Any]], bool], store: Store, dep: Dependency) -> bool:
+    return check(store.get(dep))
+
+
 def _service_reads(server: DevServer) -> dict[str, int]:
     return server.request_counts("/v1/health/service/")
 
@@ -459,7 +465,7 @@ async def test_a_check_less_change_is_found_by_a_census_that_reads_only_that_ser
             before, censuses = _service_reads(server), batch.censuses
             started = time.monotonic()
             change()
-            await _until(lambda check=arrived: check(store.get(target)), timeout=4.0)
+            await _until(functools.partial(_holds, arrived, store, target), timeout=4.0)
             assert time.monotonic() - started < 2.5, label
             await asyncio.sleep(0.2)
             reads = _new_reads(before, _service_reads(server))
@@ -582,5 +588,49 @@ async def test_a_late_check_answer_is_waited_for_beyond_the_grace_when_the_index
         assert batch.censuses == 0 and batch.sweeps == 0
     finally:
         server.clear_faults()
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_nodes_and_instances_registered_through_the_catalog_api_are_found(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    """Several nodes, as agents or an external registrator write them with
+    ``PUT /v1/catalog/register``: the census reads each and finds check-less instances."""
+    server = devserver_factory(data=_spread(40, 3))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=5.0)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
+    target = HealthServiceQuery(name="svc007")
+
+    def put(path: str, payload: dict[str, Any]) -> None:
+        httpx.put(f"{server.url}{path}", json=payload, timeout=5).raise_for_status()
+
+    def instance(node: str, port: int) -> dict[str, Any]:
+        service = {"ID": f"x-{node}", "Service": "svc007", "Port": port}
+        return {"Node": node, "Address": f"10.5.0.{node[1:]}", "Service": service}
+
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        # New nodes: the nodes detector names them; each is read and its instances too.
+        for k in range(5):
+            put("/v1/catalog/register", instance(f"r{k}", 9000 + k))
+        await _until(lambda: len(store.get(target)) == 7)
+        assert {i.Node for i in store.get(target)} >= {f"r{k}" for k in range(5)}
+        await asyncio.sleep(0.3)
+        censuses = batch.censuses
+        # The same node again, a new port: only the services table moves.
+        before = _service_reads(server)
+        put("/v1/catalog/register", {**instance("r2", 9100), "SkipNodeUpdate": True})
+        await _until(lambda: any(i.Port == 9100 for i in store.get(target)), timeout=2.5)
+        put("/v1/catalog/deregister", {"Node": "r3", "ServiceID": "x-r3"})
+        await _until(lambda: all(i.Node != "r3" for i in store.get(target)), timeout=2.5)
+        await asyncio.sleep(0.2)
+        assert _new_reads(before, _service_reads(server)) == {"GET /v1/health/service/svc007": 2}
+        assert batch.censuses == censuses + 2 and batch.sweeps == 0
+        assert server.open_connections() <= 16
+    finally:
         await batch.stop()
         await client.aclose()
