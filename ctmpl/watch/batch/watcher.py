@@ -149,6 +149,7 @@ class ServiceBatch:
         self._dirty: dict[HealthServiceQuery, int] = {}
         self._nodes: dict[str, _NodeRead] = {}
         self._node_retries: dict[str, int] = {}
+        self._node_flight = 0
         #: Nodes by when a read of theirs last found a change (a census reads them first:
         #: deployments and registrators change one node several times in a row).
         self._changed_nodes: dict[str, None] = {}
@@ -421,6 +422,17 @@ class ServiceBatch:
         except CtmplError as exc:
             log.debug("could not read the tables' indexes (%s): waiting for the detectors", exc)
         deadline = started + (self._grace if behind is None else max(self._grace, BEHIND_WAIT))
+        if behind is not None:
+            log.debug(
+                "services table at %d, unexplained since %d; checks detector at %d of %d, "
+                "nodes detector at %d of %d",
+                self._tracker.services_index,
+                self._tracker.covered,
+                self._tracker.checks_index,
+                behind[0],
+                self._tracker.nodes_index,
+                behind[1],
+            )
         while not self._tracker.explained():
             tracker = self._tracker
             if (
@@ -522,6 +534,13 @@ class ServiceBatch:
             pending.merge(required, mark)
         self._work.set()
 
+    def _node_limit(self) -> int:
+        """Node reads in flight at most: half the pool during a census, so that a service
+        it names is read at once and does not queue at Consul behind the other nodes."""
+        if self._round is not None and self._round.compare:
+            return max(1, self._concurrency // 2)
+        return self._concurrency
+
     async def _work_loop(self) -> None:
         # Service reads first: a census's node reads name services one by one, and each
         # named service is read as soon as a worker is free.
@@ -529,9 +548,15 @@ class ServiceBatch:
             if self._dirty:
                 dep = next(iter(self._dirty))
                 await self._read(dep, self._dirty.pop(dep))
-            elif self._nodes:
+            elif self._nodes and self._node_flight < self._node_limit():
                 node = next(iter(self._nodes))
-                await self._read_node(node, self._nodes.pop(node))
+                want = self._nodes.pop(node)
+                self._node_flight += 1
+                try:
+                    await self._read_node(node, want)
+                finally:
+                    self._node_flight -= 1
+                    self._work.set()
             else:
                 self._work.clear()
                 await self._work.wait()
