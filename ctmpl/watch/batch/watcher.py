@@ -425,13 +425,14 @@ class ServiceBatch:
         if behind is not None:
             log.debug(
                 "services table at %d, unexplained since %d; checks detector at %d of %d, "
-                "nodes detector at %d of %d",
+                "nodes detector at %d of %d (read in %.0f ms)",
                 self._tracker.services_index,
                 self._tracker.covered,
                 self._tracker.checks_index,
                 behind[0],
                 self._tracker.nodes_index,
                 behind[1],
+                1000 * (loop.time() - started),
             )
         while not self._tracker.explained():
             tracker = self._tracker
