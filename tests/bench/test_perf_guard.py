@@ -138,8 +138,9 @@ async def test_one_change_among_200_batched_services_reads_only_that_service() -
 
 
 async def test_a_check_less_change_among_200_batched_services_costs_a_census_not_a_sweep() -> None:
-    """An instance without checks among 200 services on 10 nodes: the nodes are read (11
-    with the agent's), two index probes, and one service -- not 200 services."""
+    """An instance without checks among 200 services on 10 nodes: two index probes, at most
+    one read per node (11 with the agent's; fewer when the census ends early), and one
+    service -- not 200 services."""
     nodes = tuple(NodeData(name=f"n{i}", address=f"10.0.2.{i + 1}") for i in range(10))
     data = DataSet(
         node="devserver",
@@ -180,7 +181,7 @@ async def test_a_check_less_change_among_200_batched_services_costs_a_census_not
             reads = {k: n for k, n in new.items() if "/v1/health/service/" in k}
             node_reads = sum(n for k, n in new.items() if "/v1/catalog/node/" in k)
             assert reads == {"GET /v1/health/service/svc042": 1}, new
-            assert node_reads == 11, new
+            assert 1 <= node_reads <= 11, new
         finally:
             await watcher.stop()
             await client.aclose()

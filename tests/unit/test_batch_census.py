@@ -67,3 +67,18 @@ def test_a_census_draws_a_fraction_of_a_sweep_from_the_same_bucket() -> None:
         bucket.take(50 / 2000)
     assert 0 < bucket.delay(50 / 2000) <= 0.025 * 15.0 + 0.01
     assert bucket.delay(1.0) > 14.0  # a sweep now waits for a whole token
+
+
+def test_a_census_ends_once_every_unexplained_index_is_seen_on_an_instance() -> None:
+    round_ = Round(pending={"n1", "n2", "n3"}, compare=True, target=50, missing={48, 50})
+    assert not round_.read("n1", 50, {12, 48})
+    assert round_.read("n2", 50, {50, 7})
+    # Every write up to the target is accounted for, though n3 was not read.
+    assert round_.done and round_.floor == 50 and round_.pending == {"n3"}
+
+
+def test_a_removal_leaves_no_index_and_the_census_reads_every_node() -> None:
+    round_ = Round(pending={"n1", "n2"}, compare=True, target=50, missing={50})
+    assert not round_.read("n1", 50, {12})
+    assert round_.read("n2", 51, {13})
+    assert round_.floor == 50 and round_.missing == {50}

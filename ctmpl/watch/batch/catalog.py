@@ -149,6 +149,14 @@ class CatalogTracker:
         self.cover()
         return True
 
+    def unexplained(self, limit: int = 10_000) -> set[int] | None:
+        """The indexes up to the services table's that no check or node change explains
+        (None when there are more than ``limit``)."""
+        start, end = self.covered, self.services_index
+        if end - start > limit:
+            return None
+        return {i for i in range(start + 1, end + 1) if i not in self._known}
+
     def cover(self) -> None:
         """Account for every services-table write seen so far (a sweep is under way)."""
         self.cover_to(self.services_index)

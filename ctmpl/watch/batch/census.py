@@ -18,7 +18,7 @@ watcher keeps that rule (see :mod:`ctmpl.watch.batch.watcher`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: A node's instances: service ID -> (service name, fingerprint). The fingerprint is the
@@ -54,6 +54,10 @@ class NodeCensus:
             changed[name] = max(required, changed.get(name, 0))
         return changed
 
+    def indexes_on(self, node: str) -> set[int]:
+        """The ModifyIndex of each instance on ``node`` at its last read."""
+        return {fp for _, fp in self._nodes.get(node, {}).values() if isinstance(fp, int)}
+
     def names_on(self, node: str) -> set[str]:
         """Services with an instance on ``node`` at its last read."""
         return {name for name, _ in self._nodes.get(node, {}).values()}
@@ -61,23 +65,42 @@ class NodeCensus:
 
 @dataclass
 class Round:
-    """One read of a set of nodes: which are still to be read, and the lowest index their
-    answers carried (every services-table write up to it is in every answer of the round)."""
+    """One read of a set of nodes: which are still to be read, and how far the services
+    table's writes are accounted for by the answers so far.
+
+    Every services-table write up to the lowest index of the answers is in every answer
+    (``floor``, once all are read). A census may also end early: each write that registered
+    or changed an instance left its index as that instance's ``ModifyIndex``, so once every
+    unexplained index up to ``target`` has been seen on an instance, every write up to
+    ``target`` is accounted for. (A removal leaves no index behind, nor does other Raft
+    traffic: then every node is read.)
+    """
 
     pending: set[str]
     #: Whether each read is compared with the node's previous read (a census) or only
     #: recorded (the baseline taken before any service is read).
     compare: bool
+    #: The services table's index when the round began.
+    target: int = 0
+    #: Unexplained indexes up to ``target`` not yet seen on an instance (None: not tracked).
+    missing: set[int] | None = None
     floor: int | None = None
     done: bool = field(default=False)
 
-    def read(self, node: str, index: int) -> bool:
-        """Note the answer for ``node``; True when this completed the round."""
-        if node not in self.pending:
+    def read(self, node: str, index: int, seen: Iterable[int] = ()) -> bool:
+        """Note the answer for ``node`` (``seen``: its instances' indexes); True when this
+        completed the round."""
+        if node not in self.pending or self.done:
             return False
         self.pending.discard(node)
         self.floor = index if self.floor is None else min(self.floor, index)
-        if not self.pending and not self.done:
+        if self.missing is not None:
+            self.missing.difference_update(seen)
+            if not self.missing:
+                self.floor = max(self.floor, self.target)
+                self.done = True
+                return True
+        if not self.pending:
             self.done = True
             return True
         return False

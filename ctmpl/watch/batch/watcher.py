@@ -472,14 +472,24 @@ class ServiceBatch:
             return self._tracker.services_index
         required = self._tracker.services_index
         done = self._round_done = asyncio.Event()
-        self._round = Round(pending=set(nodes), compare=compare)
+        round_ = self._round = Round(
+            pending=set(nodes),
+            compare=compare,
+            target=required,
+            missing=self._tracker.unexplained() if compare else None,
+        )
         recent = [n for n in reversed(self._changed_nodes) if n in nodes]
         for node in [*recent, *sorted(nodes.difference(recent))]:
             self._want_node(node, required, "diff" if compare else "")
         self._work.set()
         try:
             await done.wait()
-            return self._round.floor or 0
+            for node in round_.pending:
+                # Ended early: the census reads not yet made are not needed.
+                queued = self._nodes.get(node)
+                if queued is not None and queued.mark == "diff":
+                    del self._nodes[node]
+            return round_.floor or 0
         finally:
             if self._round_done is done:
                 self._round = self._round_done = None
@@ -639,6 +649,10 @@ class ServiceBatch:
             for name in before | census.names_on(node):
                 self._mark_name(name, want.required)
         # Only a read that started within the round vouches for the writes before it.
-        if round_ is not None and round_ is self._round and round_.read(node, index):
+        if (
+            round_ is not None
+            and round_ is self._round
+            and round_.read(node, index, census.indexes_on(node))
+        ):
             assert self._round_done is not None
             self._round_done.set()
