@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit clean bench
+.PHONY: demo test lint typecheck unit clean bench soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint typecheck
 # short run, BENCH_ARGS=--record to update bench/recorded.json for the regression guard.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The chaos soak test for 15 minutes (2 in `make test`); CTMPL_SOAK_SEED picks the seed.
+soak: $(STAMP)
+	CTMPL_SOAK_SECONDS=$${CTMPL_SOAK_SECONDS:-900} $(BIN)/pytest -q -s tests/integration/test_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,8 @@ floor's:
 - ``render go``: the same pass in Go syntax / plain Jinja2;
 - ``change latency``: register -> the daemon's destination lists it / register -> a bare
   blocking query on the same endpoint of the same dev server returns;
+- ``change latency vs consul-template`` (where it is installed): the same changes, ctmpl's
+  median / consul-template's, both watching the service on the same dev server;
 - ``start-up``: wall time of ``ctmpl -once`` on the reference template / ``python -c
   "import asyncio, httpx, jinja2"``;
 - ``peak RSS``: ``ctmpl -once``'s peak resident set / that same bare interpreter's.
@@ -34,8 +36,18 @@ from typing import Any
 
 import httpx
 
-from bench.harness import CTMPL, ROOT, ctmpl_tool, devserver, median, service_data
-from bench.scenarios import LATENCY_JINJA, renderers
+from bench.harness import (
+    CTMPL,
+    ROOT,
+    consul_template,
+    consul_template_tool,
+    ctmpl_tool,
+    devserver,
+    median,
+    service_data,
+    wait_all,
+)
+from bench.scenarios import LATENCY_GO, LATENCY_JINJA, renderers
 
 RECORDED = Path(__file__).with_name("recorded.json")
 PREFIX = "guard / "
@@ -44,6 +56,8 @@ BARE = [sys.executable, "-c", "import asyncio, httpx, jinja2"]
 #: doubling is caught even when the machine is calmer than at recording; above the spread
 #: of the ratios on a busy 2-core machine (up to 1.35x between runs, measured).
 LIMIT = 1.5
+#: The figure only measured where the reference binary is installed.
+VS_REFERENCE = "change latency vs consul-template"
 
 
 @dataclass(frozen=True)
@@ -166,17 +180,28 @@ def _new_instance(k: int) -> dict[str, Any]:
 
 def latency_ratio(changes: int = 21, env: dict[str, str] | None = None) -> dict[str, Figure]:
     """Median register->destination latency of the daemon over the median register->
-    response latency of a bare blocking query, alternating on one dev server."""
+    response latency of a bare blocking query, alternating on one dev server; where
+    consul-template is installed, it watches the same service alongside ctmpl and each of
+    ctmpl's changes is timed for both (``change latency vs consul-template``)."""
     gap = 0.15  # longer than the 100 ms a watch waits between two queries
+    binary = consul_template()
     with (
         devserver(service_data(1, 1, nodes=1, name="web")) as (server, workdir),
         httpx.Client(base_url=server.url, timeout=60) as client,
     ):
-        tool = ctmpl_tool("ctmpl", LATENCY_JINJA)
-        running = tool.start(server.address, workdir, workdir / "out", env=env)
+        running = [
+            ctmpl_tool("ctmpl", LATENCY_JINJA).start(
+                server.address, workdir, workdir / "out", env=env
+            )
+        ]
+        if binary is not None:
+            reference = consul_template_tool(binary, LATENCY_GO)
+            running.append(reference.start(server.address, workdir, workdir / "out-ct"))
         try:
-            running.wait_for(lambda text: "web-0 " in text)
+            for tool in running:
+                tool.wait_for(lambda text: "web-0 " in text)
             ours: list[float] = []
+            theirs: list[float] = []
             floor: list[float] = []
             path = "/v1/health/service/web"
             for k in range(changes):
@@ -186,12 +211,17 @@ def latency_ratio(changes: int = 21, env: dict[str, str] | None = None) -> dict[
                 marker = f"new-{2 * k + 1} "
                 started = time.perf_counter()
                 server.register(_new_instance(2 * k + 1))
-                running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
-                ours.append(time.perf_counter() - started)
+                seen = wait_all(running, lambda text, m=marker: m in text)  # type: ignore[misc]
+                ours.append(seen[0] - started)
+                theirs.extend(at - started for at in seen[1:])
                 time.sleep(gap)
         finally:
-            running.stop()
-    return {"change latency": Figure(median(ours), median(floor))}
+            for tool in running:
+                tool.stop()
+    figures = {"change latency": Figure(median(ours), median(floor))}
+    if theirs:
+        figures[VS_REFERENCE] = Figure(median(ours), median(theirs))
+    return figures
 
 
 def _blocking_query_reaction(

@@ -210,6 +210,36 @@ def consul_template_tool(binary: str, source: str, *extra: str) -> Tool:
     return Tool("consul-template", argv, source, ".ctmpl")
 
 
+def wait_all(
+    running: Sequence[Running], predicate: Callable[[str], bool], timeout: float = 120.0
+) -> list[float]:
+    """Poll every destination until ``predicate`` holds for each; when each first did
+    (``time.perf_counter()``), in the order given."""
+    deadline = time.perf_counter() + timeout
+    seen: list[float | None] = [None] * len(running)
+    stats: list[tuple[int, int] | None] = [None] * len(running)
+    while True:
+        for n, one in enumerate(running):
+            if seen[n] is not None:
+                continue
+            try:
+                stat = os.stat(one.destination)
+            except FileNotFoundError:
+                continue
+            key = (stat.st_mtime_ns, stat.st_size)
+            if key != stats[n]:
+                stats[n] = key
+                if predicate(one.destination.read_text()):
+                    seen[n] = time.perf_counter()
+        if all(at is not None for at in seen):
+            return [at for at in seen if at is not None]
+        for one in running:
+            one.check_alive()
+        if time.perf_counter() > deadline:
+            raise TimeoutError("a destination never held what was expected")
+        time.sleep(0.0005)
+
+
 class Running:
     """A started tool: wait for its output, read its CPU and memory, stop it."""
 
@@ -235,14 +265,16 @@ class Running:
                         return time.perf_counter() - start
             except FileNotFoundError:
                 pass
-            if self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(
-                    f"the tool exited with status {self.process.returncode}:\n{tail}"
-                )
+            self.check_alive()
             if time.perf_counter() > deadline:
                 raise TimeoutError("the destination never held what was expected")
             time.sleep(0.0005)
+
+    def check_alive(self) -> None:
+        """Raise, with the end of its log, if the tool has exited."""
+        if self.process.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the tool exited with status {self.process.returncode}:\n{tail}")
 
     def cpu_seconds(self) -> float:
         times = self.ps.cpu_times()

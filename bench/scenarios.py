@@ -27,6 +27,7 @@ from bench.harness import (
     median,
     percentile,
     service_data,
+    wait_all,
 )
 
 # --------------------------------------------------------------------------- 1. latency
@@ -42,23 +43,31 @@ def _new_instance(k: int) -> dict[str, Any]:
     return {"ID": f"new-{k}", "Name": "web", "Address": "10.9.0.1", "Port": 9000 + k}
 
 
-def tool_latency(tool: Tool, changes: int) -> list[float]:
-    """Seconds from registering an instance to the destination listing it, per change."""
+def side_by_side_latency(tools: list[Tool], changes: int) -> dict[str, list[float]]:
+    """Seconds from registering an instance to each tool's destination listing it: every
+    tool watches the same service on one dev server, and each change is timed for all of
+    them from the same registration, so they react to the same answers on the same load."""
     with devserver(service_data(1, 1, nodes=1, name="web")) as (server, workdir):
-        running = tool.start(server.address, workdir, workdir / "out")
+        running = [
+            tool.start(server.address, workdir, workdir / f"out-{n}")
+            for n, tool in enumerate(tools)
+        ]
         try:
-            running.wait_for(lambda text: "web-0 " in text)
-            samples = []
+            for one in running:
+                one.wait_for(lambda text: "web-0 " in text)
+            samples: dict[str, list[float]] = {tool.label: [] for tool in tools}
             for k in range(changes):
                 marker = f"new-{k} "
                 started = time.perf_counter()
                 server.register(_new_instance(k))
-                running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
-                samples.append(time.perf_counter() - started)
+                seen = wait_all(running, lambda text, m=marker: m in text)  # type: ignore[misc]
+                for tool, at in zip(tools, seen, strict=True):
+                    samples[tool.label].append(at - started)
                 time.sleep(GAP)
             return samples
         finally:
-            running.stop()
+            for one in running:
+                one.stop()
 
 
 def blocking_query_latency(changes: int) -> list[float]:
@@ -99,7 +108,11 @@ def latency_tools(consul_template: str | None) -> tuple[Tool, Tool | None]:
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    return {"p50": median(samples), "p99": percentile(samples, 0.99)}
+    return {
+        "p50": median(samples),
+        "p90": percentile(samples, 0.90),
+        "p99": percentile(samples, 0.99),
+    }
 
 
 # --------------------------------------------------------------------------- 2. render

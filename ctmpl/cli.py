@@ -21,7 +21,6 @@ from ctmpl.config.goflags import Parsed
 from ctmpl.config.merge import merge
 from ctmpl.config.model import Config
 from ctmpl.config.sources import files_of, parse_text, read_file
-from ctmpl.config.usage import usage
 from ctmpl.errors import ConfigError, CtmplError, FlagError
 from ctmpl.exitcodes import ExitCode, exit_code
 from ctmpl.logs import setup_logging
@@ -35,6 +34,13 @@ log = logging.getLogger("ctmpl")
 
 #: Printed after a flag error: one line, as Go's flag errors are.
 HINT = "Run 'ctmpl -h' for the list of flags."
+
+
+def usage() -> str:
+    """The ``-h`` text (its module is imported only when asked for)."""
+    from ctmpl.config.usage import usage as text
+
+    return text()
 
 
 def parse_args(argv: Sequence[str]) -> Parsed:
@@ -87,7 +93,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         args = parse_args(argv)
         if args.help:
-            sys.stdout.write(usage())
+            sys.stdout.write(usage())  # imported here: only -h needs the help text
             return ExitCode.OK
         if args.values.get("v"):
             sys.stdout.write(f"ctmpl v{__version__}\n")

@@ -26,6 +26,7 @@ the process exit code)::
     ├── RenderError                     writing a destination failed
     │   └── CheckFailed                 ctmpl.output.apply: the check command refused it
     ├── CommandError                    a command exited non-zero or timed out
+    ├── LimitError                      a resource bound (the ``limits`` block) was reached
     ├── GoError                         a value Go's own library would reject
     │   ├── DecodeError                 ctmpl.golang.consuljson (request bodies)
     │   ├── JSONEncodeError             ctmpl.golang.jsonfmt
@@ -137,6 +138,9 @@ class RenderError(CtmplError):
 class CommandError(CtmplError):
     """A command (reload or check) exited non-zero or timed out."""
 
+    #: The command's exit status, when it ran and exited (None: timed out, did not start).
+    returncode: int | None = None
+
 
 class GoError(CtmplError):
     """A value Go's own library would reject (strconv, encoding/json, YAML, TOML)."""
@@ -144,3 +148,7 @@ class GoError(CtmplError):
 
 class RequestRejected(CtmplError):
     """The in-memory Consul (dev server, ``-data``) refused a request as Consul would."""
+
+
+class LimitError(CtmplError):
+    """A resource bound was reached (render time, output size, loop size, data size)."""

@@ -27,6 +27,31 @@ _LEVELS = {
 }
 _NAMES = {TRACE: "TRACE", logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARN"}
 
+#: Shown in place of a secret that reached a message despite everything.
+REDACTED = "[redacted]"
+#: Shorter values are not redacted (they would garble every message containing them).
+MIN_SECRET_LENGTH = 4
+_secrets: set[str] = set()
+
+
+def register_secrets(*values: str | None) -> None:
+    """Remember secrets (ACL token, passwords) that no log line or status answer may show.
+
+    Messages are written to leave them out in the first place; this is the last line of
+    defence for text ctmpl does not control (a library's exception or debug message).
+    """
+    for value in values:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``[redacted]``."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -34,7 +59,7 @@ class _Formatter(logging.Formatter):
         millis = int(record.msecs)
         level = _NAMES.get(record.levelno, "ERR")
         component = record.name.removeprefix("ctmpl.") if record.name != "ctmpl" else "cli"
-        return f"{stamp}.{millis:03d}Z [{level}] ({component}) {record.getMessage()}"
+        return f"{stamp}.{millis:03d}Z [{level}] ({component}) {_message(record)}"
 
 
 class _JSONFormatter(_Formatter):
@@ -45,9 +70,58 @@ class _JSONFormatter(_Formatter):
                 "@timestamp": f"{stamp}.{int(record.msecs):03d}Z",
                 "@level": _NAMES.get(record.levelno, "ERR").lower(),
                 "@module": record.name,
-                "@message": record.getMessage(),
+                "@message": _message(record),
             }
+            | event_fields(record)
         )
+
+
+#: Attributes of a log record made by :func:`event`: the event's name and its fields.
+_EVENT = "ctmpl_event"
+_FIELDS = "ctmpl_fields"
+
+
+def event(
+    logger: logging.Logger, level: int, name: str, message: str, *args: object, **fields: object
+) -> None:
+    """Log ``message % args`` as the event ``name``: text logs show the message, JSON logs
+    also carry ``"@event": name`` and each of ``fields`` (values JSON can hold)."""
+    if logger.isEnabledFor(level):
+        logger.log(level, message, *args, extra={_EVENT: name, _FIELDS: fields})
+
+
+def event_fields(record: logging.LogRecord) -> dict[str, object]:
+    """The JSON fields :func:`event` attached to ``record`` (none for a plain log call)."""
+    name = getattr(record, _EVENT, None)
+    if name is None:
+        return {}
+    return {"@event": name, **getattr(record, _FIELDS, {})}
+
+
+#: Characters of one message (``limits.log_line``); 0 = no limit.
+_line_limit = 16 * 1024
+
+
+def set_line_limit(characters: int) -> None:
+    """Cut messages longer than ``characters`` in the middle (0 = never)."""
+    global _line_limit
+    _line_limit = characters
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut in the middle to about ``limit`` characters, saying how much was cut."""
+    if not limit or len(text) <= limit:
+        return text
+    half = max(limit // 2, 1)
+    cut = len(text) - 2 * half
+    return f"{text[:half]} [... {cut} characters cut ...] {text[-half:]}"
+
+
+def _message(record: logging.LogRecord) -> str:
+    text = record.getMessage()
+    if record.exc_info:
+        text += "\n" + logging.Formatter().formatException(record.exc_info)
+    return shorten(redact(text), _line_limit)
 
 
 LOG_FORMATS = ("text", "json")

@@ -25,6 +25,7 @@ from ctmpl.config.model import (
     WaitConfig,
 )
 from ctmpl.errors import ConfigError
+from ctmpl.template.limits import Limits
 
 #: Top-level keys that are fields of Config under the same name.
 _CONFIG_FIELDS = (
@@ -82,6 +83,7 @@ def build_config(layer: Layer, config_paths: tuple[str, ...] = ()) -> Config:
         **given(layer, _CONFIG_FIELDS),
         exec=_exec(layer.get("exec", {})),
         syslog=_syslog(layer.get("syslog", {})),
+        limits=Limits(**layer.get("limits", {})),
     )
     return config.validate()
 
@@ -122,6 +124,8 @@ def _consul(layer: Layer) -> ConsulConfig:
     token_file = consul.get("token_file") or None
     if token_file:
         token = read_token_file(token_file)
+    if token is not None:
+        check_token(token, f"the token file {token_file}" if token_file else "the ACL token")
     return ConsulConfig(
         token=token,
         token_file=token_file,
@@ -141,12 +145,41 @@ def _present(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_token_file(path: str) -> str:
-    """The trimmed content of an ACL token file (the error never shows the content)."""
+    """The content of an ACL token file, surrounding whitespace and newlines trimmed as
+    Consul's CLI does (the error never shows the content)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TOKEN_FILE + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read the Consul token file {path}: {exc.strerror}") from None
+    if len(data) > MAX_TOKEN_FILE:
+        raise ConfigError(f"the Consul token file {path} is larger than {MAX_TOKEN_FILE} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"the Consul token file {path} is not UTF-8 text") from None
+
+
+#: A token file larger than this is not a token (Consul's tokens are 36-character UUIDs).
+MAX_TOKEN_FILE = 64 * 1024
+
+
+def check_token(token: str, source: str) -> None:
+    """A token goes into an HTTP header: printable ASCII only. The error never echoes it."""
+    for position, char in enumerate(token, 1):
+        if " " <= char <= "~":
+            continue
+        what = (
+            "a line break"
+            if char in "\r\n"
+            else (
+                "a control character" if char < " " or char == "\x7f" else "a non-ASCII character"
+            )
+        )
+        raise ConfigError(
+            f"{source} contains {what} at position {position} of {len(token)}; "
+            "a Consul ACL token is printable ASCII (the token is not shown)"
+        )
 
 
 def _wait(fields: dict[str, Any] | None) -> WaitConfig | None:

@@ -8,7 +8,6 @@ merged by precedence. Template blocks become a list of dicts, each remembering i
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +172,8 @@ def _line(node: Node, fallback: int | None) -> int | None:
 
 def _unknown(block: Block, name: str, path: str) -> str:
     names = [item.name for item in block.children]
+    import difflib  # only to suggest a name for a misspelt key
+
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:
         return f"unknown key {name!r} (did you mean {close[0]!r}?)"

@@ -82,7 +82,7 @@ CLI_FLAGS: tuple[CliFlag | None, ...] = (
     CliFlag(
         "dry",
         "",
-        "Print each destination and its rendered text to stdout; write and run nothing.",
+        "Print each destination that would change and its rendered text; write and run nothing.",
         "false",
         is_bool=True,
     ),

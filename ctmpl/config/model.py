@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ctmpl.errors import ConfigError
+from ctmpl.template.limits import DEFAULT as DEFAULT_LIMITS
+from ctmpl.template.limits import Limits
 
 DEFAULT_CONSUL_ADDR = "127.0.0.1:8500"
 DEFAULT_MAX_STALE = 2.0
@@ -257,6 +259,8 @@ class Config:
     #: Exec (supervisor) mode; inactive unless a command is given.
     exec: ExecConfig = ExecConfig()
     syslog: SyslogConfig = SyslogConfig()
+    #: Resource bounds (the ``limits`` block).
+    limits: Limits = DEFAULT_LIMITS
 
     def validate(self) -> Config:
         """Raise ConfigError for combinations that cannot run; return self."""

@@ -122,6 +122,33 @@ def check_wait(fields: dict[str, Any]) -> str | None:
     return None
 
 
+def _limit(name: str, kind: ValueType, doc: str, example: str) -> Key:
+    """A key of the ``limits`` block; its default is :class:`ctmpl.template.limits.Limits`'."""
+    return Key(name, kind, f"ctmpl: {doc} 0 = no limit.", example)
+
+
+LIMITS = Block(
+    "limits",
+    "ctmpl: resource bounds (docs/operations.md, Resource bounds).",
+    (
+        _limit("render_time", Duration(), "Longest render of one template.", '"1m"'),
+        _limit("output_size", Integer(), "Bytes of one rendered template.", "1048576"),
+        _limit("loop", Integer(), "Iterations of one `loop`, `range` over a number.", "1000"),
+        _limit(
+            "command_output",
+            Integer(),
+            "Bytes of a command's output kept for the log (its tail).",
+            "4096",
+        ),
+        _limit("log_line", Integer(), "Characters of one log message.", "4096"),
+        _limit("data_file_size", Integer(), "Bytes of the `-data` file.", "1048576"),
+        _limit(
+            "yaml_nodes", Integer(), "Nodes a YAML document may expand to through aliases.", "10000"
+        ),
+    ),
+)
+
+
 def _address_shorthand(node: Scalar) -> dict[str, Any]:
     return {"address": String(allow_empty=False).from_scalar(node)}
 
@@ -600,7 +627,8 @@ TEMPLATE = Block(
         Key(
             "error_on_missing_key",
             Bool(),
-            "Fail on a missing map key or attribute instead of rendering it empty.",
+            "Go syntax: fail on a missing map key instead of rendering `<no value>` "
+            "(Jinja2 always fails on an undefined attribute).",
             "true",
         ),
         Key(
@@ -884,6 +912,7 @@ ROOT = Block(
             "ctmpl: /healthz fails once Consul has been unreachable this long.",
             '"1m"',
         ),
+        LIMITS,
         Refused("vault", f"Vault is not supported: {_NOT_CONSUL}; remove the vault block"),
         Refused("nomad", f"Nomad is not supported: {_NOT_CONSUL}; remove the nomad block"),
         Refused(

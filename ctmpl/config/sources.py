@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ctmpl.config.hcl_source import parse_hcl
 from ctmpl.config.tree import Document
-from ctmpl.config.yaml_source import parse_json, parse_yaml
 from ctmpl.errors import ConfigError
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -31,11 +29,19 @@ def syntax_of(path: str) -> str:
 
 
 def parse_text(text: str, name: str, syntax: str) -> Document:
-    """Parse configuration text; ``name`` is how errors call it."""
+    """Parse configuration text; ``name`` is how errors call it.
+
+    The parsers (PyYAML, pyhcl) are imported only when a file of their syntax is read: a run
+    configured by flags alone does not pay for them.
+    """
+    from ctmpl.config.yaml_source import parse_json, parse_yaml
+
     if syntax == "yaml":
         return Document(name, parse_yaml(text, name), "yaml")
     if syntax == "json" or (syntax == "hcl" and text.lstrip().startswith("{")):
         return Document(name, parse_json(text, name), "json")
+    from ctmpl.config.hcl_source import parse_hcl
+
     return Document(name, parse_hcl(text, name), "hcl")
 
 

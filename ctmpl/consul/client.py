@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ctmpl.errors import (
+    ConfigError,
     ConsulDeadlineExceeded,
     ConsulError,
     ConsulPermissionDenied,
@@ -22,6 +23,7 @@ from ctmpl.errors import (
     ConsulUnavailable,
 )
 from ctmpl.golang.durations import format_duration
+from ctmpl.logs import register_secrets
 
 log = logging.getLogger("ctmpl.consul")
 
@@ -29,6 +31,8 @@ log = logging.getLogger("ctmpl.consul")
 Observer = Callable[[str, int | None], None]
 
 USER_AGENT = "ctmpl"
+#: Stands in for a password in an address shown in a message.
+REDACTED = "[redacted]"
 
 #: Connections of the reads pool (targeted reads, first fetches, polled sources).
 READ_CONNECTIONS = 8
@@ -94,13 +98,27 @@ class ClientSettings:
     deadline_margin: float = 15.0
 
     def __repr__(self) -> str:
-        return f"ClientSettings(address={self.address!r}, ssl={self.uses_tls})"
+        return f"ClientSettings(address={self.shown_url!r}, ssl={self.uses_tls})"
 
     @property
     def uses_tls(self) -> bool:
         if "://" in self.address:
             return self.address.lower().startswith("https://")
         return self.ssl
+
+    @property
+    def shown_url(self) -> str:
+        """``base_url`` for messages: a password in the address (``user:pass@``) left out."""
+        scheme, userinfo, host = _split_userinfo(self.base_url)
+        if ":" not in userinfo:
+            return self.base_url
+        return f"{scheme}{userinfo.partition(':')[0]}:{REDACTED}@{host}"
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values no message may contain: token, basic-auth password, address password."""
+        found = [self.token or "", self.auth[1] if self.auth else ""]
+        found.append(_split_userinfo(self.base_url)[1].partition(":")[2])
+        return tuple(value for value in found if value)
 
     @property
     def base_url(self) -> str:
@@ -112,13 +130,13 @@ class ClientSettings:
 
     def ssl_context(self) -> SSLContext:
         """The TLS settings as an :class:`ssl.SSLContext` (raises ConsulError if unusable)."""
+        # One source of CAs, the first given of file, inline PEM, directory (go-rootcerts).
         cafile = self.ca_cert or (self.verify if isinstance(self.verify, str) else None)
-        capath = None if cafile else self.ca_path
+        cadata = None if cafile else self.ca_cert_bytes
+        capath = None if cafile or cadata else self.ca_path
         try:
-            if cafile or capath or self.ca_cert_bytes:
-                context = ssl.create_default_context(
-                    cafile=cafile, capath=capath, cadata=self.ca_cert_bytes
-                )
+            if cafile or capath or cadata:
+                context = ssl.create_default_context(cafile=cafile, capath=capath, cadata=cadata)
             else:
                 context = ssl.create_default_context()
             if self.verify is False:
@@ -196,6 +214,7 @@ class ConsulClient:
     ) -> None:
         self.settings = settings
         self.observer = observer
+        register_secrets(*settings.secrets())
         headers = {"User-Agent": USER_AGENT}
         if settings.token:
             headers["X-Consul-Token"] = settings.token
@@ -230,13 +249,21 @@ class ConsulClient:
     def _http_client(
         self, settings: ClientSettings, headers: dict[str, str], transport: httpx.AsyncBaseTransport
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=settings.base_url,
-            headers=headers,
-            auth=settings.auth,
-            transport=transport,
-            timeout=httpx.Timeout(connect=self._connect_timeout, read=None, write=30.0, pool=None),
-        )
+        try:
+            return httpx.AsyncClient(
+                base_url=settings.base_url,
+                headers=headers,
+                auth=settings.auth,
+                transport=transport,
+                timeout=httpx.Timeout(
+                    connect=self._connect_timeout, read=None, write=30.0, pool=None
+                ),
+            )
+        except (httpx.InvalidURL, ValueError):
+            # httpx's message quotes the address, password included; ours does not.
+            raise ConfigError(
+                f"invalid Consul address {settings.shown_url!r} (use host:port or a URL)"
+            ) from None
 
     async def aclose(self) -> None:
         await self._polls.aclose()
@@ -302,7 +329,7 @@ class ConsulClient:
             if self.observer is not None:
                 self.observer(path, None)
             raise ConsulUnavailable(
-                f"cannot reach Consul at {self.settings.base_url} for {path}: {_reason(exc)}",
+                f"cannot reach Consul at {self.settings.shown_url} for {path}: {_reason(exc)}",
                 endpoint=path,
             ) from None
         except TimeoutError:
@@ -389,6 +416,16 @@ class ConsulClient:
                 f"Consul answered malformed JSON for {path}: {exc}", endpoint=path, status=status
             ) from None
         return ConsulResponse(body, index, last_contact, known_leader, index_error)
+
+
+def _split_userinfo(url: str) -> tuple[str, str, str]:
+    """``scheme://``, the userinfo (``user:pass``, or "") and the rest of ``url``."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at:
+        return scheme + sep, "", rest
+    return scheme + sep, userinfo, host + slash + path
 
 
 def _reason(exc: httpx.TransportError) -> str:

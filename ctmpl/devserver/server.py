@@ -32,6 +32,13 @@ from ctmpl.memconsul.state import State
 log = logging.getLogger("ctmpl.devserver")
 
 BACKLOG = 4096
+#: Seconds an idle kept-alive connection stays open. uvicorn's default (5 s) equals the
+#: clients' own idle expiry (httpx's keepalive_expiry, consul-template's idle_conn_timeout),
+#: so a client reusing a connection at about 5 s raced the server closing it and read
+#: "Server disconnected without sending a response"; a busy machine made that common. A
+#: Consul agent leaves idle connections to its clients, and so does the dev server: the
+#: client's pool, which expires them first, decides.
+KEEP_ALIVE = 300
 
 
 class _Server(uvicorn.Server):
@@ -147,6 +154,7 @@ def build_server(app: Any, log_level: str = "warning", tls: TLSFiles | None = No
         http="h11",
         loop="asyncio",
         backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE,
         timeout_graceful_shutdown=5,
         **(tls.uvicorn_options() if tls else {}),
     )

@@ -18,6 +18,7 @@ from ctmpl.errors import FunctionError
 from ctmpl.funcs.args import go_quote, go_type
 from ctmpl.funcs.parsing import parse_int
 from ctmpl.golang.printing import go_str
+from ctmpl.template import limits
 from ctmpl.template.registry import Registry
 
 functions = Registry()
@@ -123,7 +124,12 @@ def _loop_bound(value: Any) -> int:
 def loop(*bounds: Any) -> range:
     """The integers ``0..n-1`` (``loop(n)``) or ``a..b-1`` (``loop(a, b)``); strings are parsed."""
     if len(bounds) == 1:
-        return range(_loop_bound(bounds[0]))
-    if len(bounds) == 2:
-        return range(_loop_bound(bounds[0]), _loop_bound(bounds[1]))
-    raise FunctionError(f"loop: wrong number of arguments, expected 1 or 2, but got {len(bounds)}")
+        numbers = range(_loop_bound(bounds[0]))
+    elif len(bounds) == 2:
+        numbers = range(_loop_bound(bounds[0]), _loop_bound(bounds[1]))
+    else:
+        raise FunctionError(
+            f"loop: wrong number of arguments, expected 1 or 2, but got {len(bounds)}"
+        )
+    limits.check_loop(len(numbers), "loop")
+    return numbers

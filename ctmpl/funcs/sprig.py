@@ -38,6 +38,7 @@ from typing import Any
 
 from ctmpl.errors import CtmplError
 from ctmpl.golang import fmt, jsonencode, values
+from ctmpl.template import limits
 from ctmpl.template.registry import Impl, Registry
 
 functions = Registry()
@@ -141,7 +142,7 @@ _STRING_FUNCS: dict[str, Any] = {
     "lower": lambda s: s.lower(),
     "title": _go_title,
     "untitle": lambda s: s[:1].lower() + s[1:],
-    "repeat": lambda count, s: s * count,
+    "repeat": lambda count, s: _repeat(count, s),
     "trimAll": lambda cut, s: s.strip(cut),
     "trimall": lambda cut, s: s.strip(cut),
     "trimSuffix": lambda suffix, s: s[: -len(suffix)] if suffix and s.endswith(suffix) else s,
@@ -311,7 +312,14 @@ def round_(a: Any, places: int, *round_on: float) -> float:
     return (math.ceil(digit) if frac >= on else math.floor(digit)) / pow10
 
 
+def _repeat(count: int, text: str) -> str:
+    limits.check_size(len(text) * max(count, 0), "repeat")
+    return text * count
+
+
 def until_step(start: int, stop: int, step: int) -> list[int]:
+    if step:
+        limits.check_loop(len(range(start, stop, step)), "untilStep")
     if stop < start:
         return list(range(start, stop, step)) if step < 0 else []
     return list(range(start, stop, step)) if step > 0 else []

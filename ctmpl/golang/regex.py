@@ -12,19 +12,25 @@ import functools
 import unicodedata
 from typing import Any
 
-import re2
-
 from ctmpl.errors import FunctionError
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False
+
+@functools.cache
+def _re2() -> tuple[Any, Any]:
+    """google-re2 and its options, imported at the first regular expression (not at start-up)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    return re2, options
 
 
 @functools.lru_cache(maxsize=256)
 def compile_go(pattern: str) -> Any:
     """Compile ``pattern`` as Go's ``regexp.Compile`` would accept it."""
+    re2, options = _re2()
     try:
-        return re2.compile(pattern, _OPTIONS)
+        return re2.compile(pattern, options)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):

@@ -217,6 +217,9 @@ class NilPointer:
     def __repr__(self) -> str:
         return f"NilPointer({self.go_type.name})"
 
+    def __str__(self) -> str:
+        return "<nil>"  # as Go prints a nil pointer, also where Jinja2 prints it
+
 
 class Duration(int):
     """A Go ``time.Duration`` in nanoseconds: prints as ``1m30s`` through its String method."""

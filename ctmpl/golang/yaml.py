@@ -22,6 +22,7 @@ import yaml
 from ctmpl.errors import GoError
 from ctmpl.golang import values
 from ctmpl.golang.floats import format_float
+from ctmpl.golang.yamlbounds import BoundedAliases
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -234,7 +235,7 @@ def encode(value: Any) -> str:
     return text.strip()
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedAliases, yaml.SafeLoader):
     """A SafeLoader typing plain scalars as yaml.v2 does when decoding into ``interface{}``.
 
     ``y``/``n`` are booleans and ``1e3`` a float; timestamps and ``1:20`` stay strings.

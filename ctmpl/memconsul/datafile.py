@@ -7,6 +7,8 @@ wrong type is an error naming the file and the path of the offending entry.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 import yaml
 
 from ctmpl.errors import DataFileError
+from ctmpl.golang.yamlbounds import BoundedSafeLoader
+from ctmpl.template.limits import DEFAULT as DEFAULT_LIMITS
 
 CHECK_STATES = ("passing", "warning", "critical")
 
@@ -128,20 +132,30 @@ def _kind(value: Any) -> str:
     )
 
 
-def load_data_file(path: str | Path) -> DataSet:
-    """Read and validate a data file."""
+def load_data_file(path: str | Path, *, max_size: int = DEFAULT_LIMITS.data_file_size) -> DataSet:
+    """Read and validate a data file: a regular file of at most ``max_size`` bytes (0 = any
+    size), so that ``-data /dev/zero`` or a FIFO is an error instead of a hang."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataFileError(f"{source}: not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(max_size + 1) if max_size else handle.read()
     except OSError as exc:
         raise DataFileError(f"{source}: cannot read: {exc.strerror}") from None
+    if max_size and len(data) > max_size:
+        raise DataFileError(f"{source}: larger than {max_size} bytes (limits.data_file_size)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
     return parse_data(text, source)
 
 
 def parse_data(text: str, source: str = "<data>") -> DataSet:
     """Validate YAML text against the data-file schema."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=BoundedSafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"

@@ -53,9 +53,10 @@ def api_request(request: httpx.Request) -> ApiRequest:
 class DataFileTransport(httpx.AsyncBaseTransport):
     """Answers Consul requests from a data file; with ``watch`` it follows edits."""
 
-    def __init__(self, path: str, *, watch: bool) -> None:
+    def __init__(self, path: str, *, watch: bool, max_size: int | None = None) -> None:
         self.path = os.path.abspath(path)
-        self.state = state_from(load_data_file(self.path))
+        self._size = {} if max_size is None else {"max_size": max_size}
+        self.state = state_from(load_data_file(self.path, **self._size))
         self._api = create_handler(self.state, pretty=False)
         self._watch = watch
         self._follower: asyncio.Task[None] | None = None
@@ -79,7 +80,7 @@ class DataFileTransport(httpx.AsyncBaseTransport):
     def reload(self) -> bool:
         """Apply the file's current content; keep the last good data when it is invalid."""
         try:
-            dataset = load_data_file(self.path)
+            dataset = load_data_file(self.path, **self._size)
         except DataFileError as exc:
             log.error("%s (keeping the last good data)", exc)
             return False

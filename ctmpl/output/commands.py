@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ctmpl.errors import CommandError
+from ctmpl.template import limits
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -49,14 +50,66 @@ class Command:
 class CommandResult:
     command: Command
     returncode: int
+    #: The tail of the output (at most ``keep`` bytes of it).
     output: str
     duration: float
+    #: Bytes the command wrote in all.
+    output_bytes: int = 0
+
+    def described_output(self) -> str:
+        """The kept output for a log line, saying how much came before it."""
+        return describe_output(self.output, self.output_bytes)
 
 
-async def run(command: Command, env: Mapping[str, str] | None = None) -> CommandResult:
+def describe_output(tail: str, total: int) -> str:
+    text = tail.strip()
+    kept = len(tail.encode("utf-8", errors="replace"))
+    if total > kept:
+        return f"[{total} bytes of output, the last {kept} follow] {text}"
+    return text
+
+
+class _Tail:
+    """The last ``keep`` bytes of a stream, and how many bytes it had in all."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.total = 0
+        self._buffer = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        self._buffer += chunk
+        if self.keep and len(self._buffer) > 2 * self.keep:
+            del self._buffer[: len(self._buffer) - self.keep]
+
+    def text(self) -> str:
+        data = bytes(self._buffer)
+        if self.keep and len(data) > self.keep:
+            data = data[-self.keep :]
+        return data.decode("utf-8", errors="replace")
+
+
+async def _drain(stream: asyncio.StreamReader, tail: _Tail) -> None:
+    while chunk := await stream.read(READ_CHUNK):
+        tail.add(chunk)
+
+
+#: Bytes read from a command's output at a time.
+READ_CHUNK = 64 * 1024
+
+
+async def run(
+    command: Command,
+    env: Mapping[str, str] | None = None,
+    *,
+    keep: int = limits.DEFAULT.command_output,
+) -> CommandResult:
     """Run ``command`` to completion; raise CommandError on non-zero exit or timeout.
 
     The command gets its own process group so that a timeout kills everything it started.
+    Its output is read as it comes and only the last ``keep`` bytes are kept (0 = all), so
+    a command printing hundreds of megabytes does not grow ctmpl's memory.
     """
     started = time.monotonic()
     try:
@@ -70,9 +123,11 @@ async def run(command: Command, env: Mapping[str, str] | None = None) -> Command
         )
     except OSError as exc:
         raise CommandError(f"command {command}: cannot start: {exc.strerror}") from None
+    tail = _Tail(keep)
     try:
         timeout = command.timeout if command.timeout > 0 else None
-        stdout, _ = await asyncio.wait_for(process.communicate(), timeout)
+        assert process.stdout is not None
+        await asyncio.wait_for(_finish(process, process.stdout, tail), timeout)
     except (TimeoutError, asyncio.CancelledError) as exc:
         _kill_group(process.pid)
         with contextlib.suppress(Exception):
@@ -80,15 +135,26 @@ async def run(command: Command, env: Mapping[str, str] | None = None) -> Command
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise CommandError(f"command {command}: timed out after {command.timeout:g}s") from None
-    output = stdout.decode("utf-8", errors="replace")
-    result = CommandResult(command, process.returncode or 0, output, time.monotonic() - started)
+    output = tail.text()
+    result = CommandResult(
+        command, process.returncode or 0, output, time.monotonic() - started, tail.total
+    )
     if process.returncode != 0:
-        detail = output.strip()
-        raise CommandError(
+        detail = result.described_output()
+        error = CommandError(
             f"command {command}: exited with status {process.returncode}"
             + (f": {detail}" if detail else "")
         )
+        error.returncode = process.returncode
+        raise error
     return result
+
+
+async def _finish(
+    process: asyncio.subprocess.Process, stdout: asyncio.StreamReader, tail: _Tail
+) -> None:
+    await _drain(stdout, tail)
+    await process.wait()
 
 
 def _kill_group(pid: int) -> None:

@@ -13,6 +13,7 @@ import errno
 import grp
 import os
 import pwd
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -22,6 +23,9 @@ from ctmpl.errors import RenderError
 
 DEFAULT_PERMS = 0o644
 DIR_PERMS = 0o755
+#: Staged files are ``.<destination name>.<8 random characters>.tmp`` (tempfile.mkstemp).
+TEMP_SUFFIX = ".tmp"
+_TEMP_RANDOM = re.compile(r"[a-z0-9_]{8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +110,20 @@ def stage(
     mode = perms
     if mode is None:
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else DEFAULT_PERMS
-    staged_path = _stage(path, parent, content, mode)
+    staged_path = _stage(path, parent, content)
     try:
+        # The owner first: chown clears the setuid and setgid bits that chmod then sets.
         _chown(staged_path, existing, uid, gid)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(staged_path)
         raise RenderError(f"{path}: cannot set the owner: {exc.strerror}") from None
+    try:
+        os.chmod(staged_path, mode)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(staged_path)
+        raise RenderError(f"{path}: cannot set the mode: {exc.strerror}") from None
     return StagedFile(path, staged_path, backup)
 
 
@@ -153,6 +164,33 @@ def write_atomic(
     return staged.commit()
 
 
+def remove_leftover_temp_files(path: str) -> list[str]:
+    """Remove staged files a killed ctmpl left beside ``path``; return their paths.
+
+    Only ctmpl's own pattern for this destination (``.<name>.<8 characters>.tmp``, regular
+    files) is touched; anything else in the directory is left alone.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
+    removed: list[str] = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+            continue
+        middle = name[len(prefix) : -len(TEMP_SUFFIX)]
+        if not _TEMP_RANDOM.fullmatch(middle):
+            continue
+        candidate = os.path.join(parent, name)
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(candidate).st_mode):
+                os.unlink(candidate)
+                removed.append(candidate)
+    return removed
+
+
 def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
@@ -170,10 +208,10 @@ def _same_attrs(st: os.stat_result, perms: int | None, uid: int | None, gid: int
     )
 
 
-def _stage(path: str, parent: str, content: bytes, mode: int) -> str:
+def _stage(path: str, parent: str, content: bytes) -> str:
     try:
         fd, staged = tempfile.mkstemp(
-            dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+            dir=parent, prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX
         )
     except OSError as exc:
         raise RenderError(
@@ -184,7 +222,6 @@ def _stage(path: str, parent: str, content: bytes, mode: int) -> str:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(staged, mode)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(staged)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import random
+import shlex
 import signal
 from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
@@ -102,7 +103,7 @@ class Supervisor:
         if settings.command is None:
             raise ValueError("exec mode without a command")
         self.settings = settings
-        self.command = Command.parse(settings.command, 0)
+        self.command = _replacing_shell(Command.parse(settings.command, 0))
         self._env = dict(env)
         self._on_exit = on_exit
         self._kill_signal = _signal(settings.kill_signal)
@@ -155,6 +156,9 @@ class Supervisor:
             log.info("child %d exited with %d", process.pid, code)
             return
         log.warning("child %s exited on its own with %d; stopping", self.command, code)
+        # What it left in its process group (a shell's command, a daemon's workers) must not
+        # outlive it unsupervised. (A stop or restart signals the group itself.)
+        _signal_group(process.pid, self._kill_signal or signal.SIGKILL)
         self._closed = True
         self._on_exit(code)
 
@@ -218,13 +222,15 @@ class Supervisor:
         return exit_code(await self._latest.wait())
 
     async def _terminate(self, process: Process, signum: int | None) -> None:
+        """``signum`` to the child's process group; done when the whole group has exited
+        (a shell's command included), SIGKILL to the group after ``kill_timeout``."""
         if process.returncode is not None:
             return
         if signum is not None:
             log.info("sending %s to child %d", signal.Signals(signum).name, process.pid)
             _signal_group(process.pid, signum)
             try:
-                await asyncio.wait_for(asyncio.shield(process.wait()), self.settings.kill_timeout)
+                await asyncio.wait_for(_group_exited(process), self.settings.kill_timeout)
                 return
             except TimeoutError:
                 log.warning(
@@ -235,6 +241,64 @@ class Supervisor:
                 )
         _signal_group(process.pid, signal.SIGKILL)
         await process.wait()
+
+
+async def _group_exited(process: Process) -> None:
+    """Wait for the child, then for every other live process of its group."""
+    await asyncio.shield(process.wait())
+    while _group_alive(process.pid):
+        await asyncio.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. Zombies do not count: an orphan that
+    exited waits for init to reap it, and a container's init may never do so."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no procfs: ask the kernel, zombies included
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+#: Shell syntax that makes a command more than one program (outside quotes).
+_SHELL_OPERATORS = frozenset(";&|()<>")
+
+
+def _replacing_shell(command: Command) -> Command:
+    """``sh -c "exec ..."`` for a simple command, so the program replaces the shell.
+
+    Debian's ``sh`` (dash) does not replace itself with the last command: signals meant for
+    the program (the reload signal, SIGQUIT) would reach the shell too and kill it, and the
+    program would run on unsupervised. A simple command (one program, no operators outside
+    quotes) is prefixed with ``exec``; the shell still expands variables and quotes. A
+    compound command keeps its shell, and signals go to its whole process group.
+    """
+    if command.argv[:2] != ("sh", "-c"):
+        return command
+    text = command.argv[2]
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: let the shell say so
+        return command
+    if not tokens or tokens[0] == "exec" or any(set(t) <= _SHELL_OPERATORS for t in tokens):
+        return command
+    return Command(("sh", "-c", f"exec {text}"), command.timeout)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

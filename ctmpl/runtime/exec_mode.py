@@ -112,10 +112,10 @@ class ExecMode:
         if code is None:  # no child yet: as without exec mode
             code = ExitCode.OK if signum == signal.SIGTERM else ExitCode.INTERRUPT
         self._stop_code = code
-        self.runner.stop(code)
+        self.runner.stop(code, f"{signal.Signals(signum).name} received")
 
     def _child_exited(self, code: int) -> None:
-        self.runner.stop(code)
+        self.runner.stop(code, f"the exec child exited with status {code}")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)

@@ -45,6 +45,18 @@ class Metrics:
         self.render_errors = Counter(
             "ctmpl_render_errors", "Template or write failures", ["template"], registry=r
         )
+        self.write_failures = Counter(
+            "ctmpl_write_failures",
+            "Writes of a changed destination that failed (each is retried with backoff)",
+            ["template"],
+            registry=r,
+        )
+        self.stale = Gauge(
+            "ctmpl_destination_stale",
+            "1 while the destination misses the latest render because writing it failed",
+            ["template"],
+            registry=r,
+        )
         self.check_failures = Counter(
             "ctmpl_check_failures",
             "Check commands that rejected a staged file",

@@ -10,31 +10,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
 from ctmpl.consul.dependencies import Dependency
-from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError
+from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
+from ctmpl.logs import event, redact, set_line_limit
 from ctmpl.output import apply as output
 from ctmpl.output import commands
 from ctmpl.output.commands import Command
+from ctmpl.output.writer import remove_leftover_temp_files
 from ctmpl.runtime import systemd
-from ctmpl.runtime.metrics import Metrics
+from ctmpl.runtime.nullmetrics import real_metrics
 from ctmpl.runtime.quiescence import QuiescenceTimer
 from ctmpl.template.context import RenderContext, RenderResult
+from ctmpl.template.limits import render_budget
 from ctmpl.template.loader import Template, load_template
 from ctmpl.template.registry import Registry
 from ctmpl.watch.store import Store
 from ctmpl.watch.watcher import RetryPolicy, Watcher
+
+if TYPE_CHECKING:
+    from ctmpl.runtime.metrics import Metrics
 
 log = logging.getLogger("ctmpl.runner")
 
@@ -43,6 +50,14 @@ ONCE_RETRY_ATTEMPTS = 5
 #: While a template waits for first answers that are on their way, the next pass waits for
 #: them up to this long rather than running once per answer (see ``Runner._gather``).
 GATHER_MAX = 0.2
+#: A failed write (read-only or full file system, missing permission) is retried after this
+#: many seconds, doubling up to WRITE_RETRY_MAX, until it succeeds: the destination must not
+#: stay stale until some unrelated Consul change happens to arrive.
+WRITE_RETRY_BACKOFF = 0.5
+WRITE_RETRY_MAX = 30.0
+#: A command's output is logged at INFO up to this many lines of this many characters.
+OUTPUT_LINES = 20
+OUTPUT_LINE_CHARS = 500
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -67,6 +82,18 @@ class TemplateState:
     timer: QuiescenceTimer | None = None
     #: The quiescence timer fired: write at the next pass.
     released: bool = False
+    #: Why the destination does not hold the latest render (a failed write), or None.
+    stale: str | None = None
+    #: Consecutive failed writes, for the retry backoff.
+    write_failures: int = 0
+    retry: asyncio.TimerHandle | None = None
+
+    def cancel_timers(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.retry is not None:
+            self.retry.cancel()
+            self.retry = None
 
 
 @dataclass
@@ -88,17 +115,21 @@ class Runner:
         registry: Registry | None = None,
         env: Mapping[str, str] | None = None,
         reload_config: ConfigLoader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
+        set_line_limit(config.limits.log_line)
         self.stdout = stdout or sys.stdout
         self.env = dict(env if env is not None else os.environ)
         self.registry = registry or default_registry()
-        self.metrics = Metrics()
+        self.metrics = metrics if metrics is not None else real_metrics()
         self._client_factory = client_factory
         self._reload_config = reload_config
         self._wake = asyncio.Event()
         self._fatal: BaseException | None = None
         self._stop_code: int | None = None
+        #: Why the run ended, for the stop line.
+        self.stop_reason: str | None = None
         self._reload_requested = False
         self._ready = False
         #: Dependencies an incomplete template misses that have not answered yet.
@@ -140,9 +171,10 @@ class Runner:
 
     # ------------------------------------------------------------------ control
 
-    def stop(self, code: int = ExitCode.OK) -> None:
+    def stop(self, code: int = ExitCode.OK, reason: str = "stop requested") -> None:
         """Ask the run loop to finish after the current step (a running command completes)."""
         self._stop_code = code
+        self.stop_reason = reason
         self._wake.set()
 
     def request_reload(self) -> None:
@@ -179,7 +211,17 @@ class Runner:
         return self._ready
 
     def health(self) -> tuple[bool, str]:
-        """For /healthz: ready, no watch stalled, Consul not unreachable for too long."""
+        """For /healthz: ready, no stale destination, no watch stalled, Consul not
+        unreachable for too long."""
+        healthy, reason = self._health()
+        return healthy, redact(reason)
+
+    def _health(self) -> tuple[bool, str]:
+        stale = [state for state in self.templates if state.stale is not None]
+        if stale:
+            return False, "stale destination: " + "; ".join(
+                f"{state.config.destination}: {state.stale}" for state in stale
+            )
         problem = self.watcher.health.problem(self.config.unhealthy_after)
         if problem is not None:
             return False, problem
@@ -191,6 +233,7 @@ class Runner:
 
     async def run(self) -> int:
         """Run until stopped (or done, in once mode); return the process exit code."""
+        self._remove_leftovers()
         status = None
         if self.config.status_addr:
             from ctmpl.runtime.status import StatusServer  # a thread: only when asked for
@@ -203,12 +246,20 @@ class Runner:
         finally:
             systemd.stopping()
             for state in self.templates:
-                if state.timer is not None:
-                    state.timer.cancel()
+                state.cancel_timers()
             await self.watcher.stop()
             await self.client.aclose()
             if status is not None:
                 await status.stop()
+
+    def _remove_leftovers(self) -> None:
+        """Staged files of a ctmpl killed mid-write would stay beside their destination."""
+        if self.config.dry:
+            return
+        for state in self.templates:
+            if state.config.destination:
+                for path in remove_leftover_temp_files(state.config.destination):
+                    log.info("removed %s, left by an interrupted write", path)
 
     async def _loop(self) -> int:
         changed_any = False
@@ -226,9 +277,12 @@ class Runner:
                 return self._stop_code
             if self.config.once:
                 if outcome.failed:
+                    self.stop_reason = "once: a template failed"
                     return ExitCode.RUNNER_ERROR
                 if self._ready:
+                    self.stop_reason = "once: every template rendered"
                     if self.config.dry and self.config.diff and changed_any:
+                        self.stop_reason += ", some destination would change"
                         return ExitCode.DIFF_FOUND
                     return ExitCode.OK
                 if self.config.once_wait is None:
@@ -237,8 +291,9 @@ class Runner:
                 self._check_once_progress()
             await self._wait_for_change()
             self._wake.clear()
-            # Let every answer that is already in arrive before the next pass.
-            await asyncio.sleep(0)
+            # No yield here: answers that came in with the one that woke us were queued
+            # before our wake-up and have been taken; yielding would let the watch that
+            # answered send its next query (a millisecond or more) before this pass.
             await self._gather()
             if self._stop_code is not None and self._fatal is None:
                 return self._stop_code
@@ -307,8 +362,8 @@ class Runner:
             old = previous.get((state.config.source, state.config.destination))
             if old is not None:
                 state.rendered, state.last_text = old.rendered, old.last_text
-            if old is not None and old.timer is not None:
-                old.timer.cancel()
+            if old is not None:
+                old.cancel_timers()
         if (config.consul, config.data_file, config.once) != (
             self.config.consul,
             self.config.data_file,
@@ -319,6 +374,7 @@ class Runner:
             self.client = self._client_factory(config, self.metrics.consul_request)
             self.store, self.watcher = self._watching(config, self.client)
         self.config = config
+        set_line_limit(config.limits.log_line)
         self.templates = templates
         systemd.ready()
 
@@ -327,7 +383,7 @@ class Runner:
         results: list[tuple[TemplateState, RenderResult]] = []
         used: set[Dependency] = set()
         for state in self.templates:
-            result = state.template.render(self._context(state.config))
+            result = await self._render(state)
             results.append((state, result))
             used |= result.used
             state.waiting_on = result.missing
@@ -355,9 +411,30 @@ class Runner:
             systemd.ready()
         return outcome
 
-    def _context(self, config: TemplateConfig) -> RenderContext:
+    async def _render(self, state: TemplateState) -> RenderResult:
+        """Render in a worker thread, so that watches and /healthz go on answering during a
+        slow render or ``plugin`` call, within the configured limits."""
+        context = self._context(state.config, self.store.snapshot())
+        limits = self.config.limits
+        template = state.template
+
+        def render() -> RenderResult:
+            with render_budget(limits, state.config.name):
+                result = template.render(context)
+            cap = limits.output_size
+            if result.text is not None and cap and len(result.text) * 4 > cap:
+                size = len(result.text.encode("utf-8"))
+                if size > cap:
+                    reason = f"the output is {size} bytes, more than {cap} (limits.output_size)"
+                    error = TemplateError(reason, state.config.name)
+                    return dataclasses.replace(result, text=None, error=error)
+            return result
+
+        return await asyncio.to_thread(render)
+
+    def _context(self, config: TemplateConfig, store: Store) -> RenderContext:
         return RenderContext(
-            store=self.store,
+            store=store,
             template_name=config.name,
             env=self.env,
             sandbox_path=config.sandbox_path,
@@ -421,28 +498,76 @@ class Runner:
             log.debug("%s: change held back until quiet", name)
             return
         try:
-            written = await output.write(config, text.encode("utf-8"))
+            written = await output.write(
+                config, text.encode("utf-8"), keep_output=self.config.limits.command_output
+            )
         except output.CheckFailed as exc:
             log.error("%s", exc)
             self.metrics.check_failures.labels(name).inc()
             outcome.failed = True
             return
         except RenderError as exc:
-            log.error("%s", exc)
             self.metrics.render_errors.labels(name).inc()
+            self._write_failed(state, exc)
             outcome.failed = True
             return
+        self._write_succeeded(state)
         state.rendered = True
         state.last_text = text
         self.metrics.last_render.labels(name).set(time.time())
         if written.changed:
-            log.info("rendered %s => %s", name, config.destination)
+            event(
+                log,
+                logging.INFO,
+                "render",
+                "rendered %s => %s",
+                name,
+                config.destination,
+                template=name,
+                destination=config.destination,
+            )
             self.metrics.renders.labels(name).inc()
             outcome.written.append(state)
             outcome.would_change = True
         else:
             log.debug("%s: unchanged, nothing written", config.destination)
             self.metrics.unchanged.labels(name).inc()
+
+    def _write_failed(self, state: TemplateState, exc: RenderError) -> None:
+        """Mark the destination stale and retry the write later, with backoff."""
+        self.metrics.write_failures.labels(state.config.name).inc()
+        self.metrics.stale.labels(state.config.name).set(1)
+        state.stale = str(exc)
+        state.write_failures += 1
+        if self.config.once:
+            log.error("%s", exc)
+            return
+        delay = min(WRITE_RETRY_MAX, WRITE_RETRY_BACKOFF * 2 ** (state.write_failures - 1))
+        log.error("%s (destination stale, retrying in %.1fs)", exc, delay)
+        if state.retry is not None:
+            state.retry.cancel()
+        state.retry = asyncio.get_running_loop().call_later(delay, self._retry_write, state)
+
+    def _retry_write(self, state: TemplateState) -> None:
+        state.retry = None
+        # The retry writes what the next pass renders, without a new quiescence wait.
+        state.released = self._wait_for(state) is not None
+        self._wake.set()
+
+    def _write_succeeded(self, state: TemplateState) -> None:
+        if state.stale is None:
+            return
+        log.info(
+            "%s: written after %d failed attempt(s), no longer stale",
+            state.config.destination,
+            state.write_failures,
+        )
+        self.metrics.stale.labels(state.config.name).set(0)
+        state.stale = None
+        state.write_failures = 0
+        if state.retry is not None:
+            state.retry.cancel()
+            state.retry = None
 
     async def _run_commands(self, outcome: PassOutcome) -> None:
         seen: set[Command] = set()
@@ -455,10 +580,23 @@ class Runner:
             log.info("%s: running %s", name, command)
             started = time.monotonic()
             try:
-                result = await commands.run(command, self._command_env())
+                result = await commands.run(
+                    command, self._command_env(), keep=self.config.limits.command_output
+                )
             except CommandError as exc:
                 self.metrics.commands.labels(name, "failure").inc()
-                log.error("%s: %s", name, exc)
+                event(
+                    log,
+                    logging.ERROR,
+                    "command",
+                    "%s: %s",
+                    name,
+                    exc,
+                    template=name,
+                    command=str(command),
+                    exit_code=exc.returncode,
+                    error=str(exc),
+                )
                 outcome.failed = True
                 if self.config.command_error_fatal:
                     raise
@@ -466,8 +604,20 @@ class Runner:
             finally:
                 self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
             self.metrics.commands.labels(name, "success").inc()
-            if result.output.strip():
-                log.debug("%s: command output: %s", name, result.output.strip())
+            event(
+                log,
+                logging.INFO,
+                "command",
+                "%s: command exited with status %d after %.2fs",
+                name,
+                result.returncode,
+                result.duration,
+                template=name,
+                command=str(command),
+                exit_code=result.returncode,
+                duration=round(result.duration, 3),
+            )
+            log_command_output(name, result.output, result.output_bytes)
 
     def _command_env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -475,6 +625,42 @@ class Runner:
         if self.config.consul.token:
             env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
         return env
+
+
+def log_command_output(name: str, output: str, total: int = 0) -> None:
+    """A command's output at INFO, one line each, prefixed with the template's name: at most
+    OUTPUT_LINES lines of at most OUTPUT_LINE_CHARS characters, then how many more. ``output``
+    may be the tail of ``total`` bytes (``limits.command_output``): a first line says so."""
+    kept = len(output.encode("utf-8", errors="replace"))
+    if total > kept:
+        event(
+            log,
+            logging.INFO,
+            "command_output",
+            "%s: | [%d bytes of output, the last %d follow]",
+            name,
+            total,
+            kept,
+            template=name,
+            omitted_bytes=total - kept,
+        )
+    lines = output.rstrip().splitlines()
+    for line in lines[:OUTPUT_LINES]:
+        if len(line) > OUTPUT_LINE_CHARS:
+            line = line[:OUTPUT_LINE_CHARS] + f" [{len(line) - OUTPUT_LINE_CHARS} more characters]"
+        event(log, logging.INFO, "command_output", "%s: | %s", name, line, template=name, line=line)
+    if len(lines) > OUTPUT_LINES:
+        more = len(lines) - OUTPUT_LINES
+        event(
+            log,
+            logging.INFO,
+            "command_output",
+            "%s: | [%d more lines of output not shown]",
+            name,
+            more,
+            template=name,
+            omitted_lines=more,
+        )
 
 
 def _some(deps: frozenset[Dependency], limit: int = 5) -> str:

@@ -10,9 +10,10 @@ import jinja2
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 
-from ctmpl.errors import CtmplError, TemplateError
+from ctmpl.errors import CtmplError, LimitError, TemplateError
 from ctmpl.golang import values
 from ctmpl.golang.printing import go_scalar
+from ctmpl.template import limits
 from ctmpl.template.context import RenderContext, RenderResult, activate
 from ctmpl.template.registry import Registry
 
@@ -35,7 +36,26 @@ def _is_data_type(cls: type) -> bool:
 
 
 class CtmplSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox with a fast path for ctmpl's data models."""
+    """Jinja2's sandbox with a fast path for ctmpl's data models, and ctmpl's resource
+    bounds (``ctmpl.template.limits``) on ``range``, ``*``, ``**`` and every call."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
+                    limits.check_size(len(seq) * max(count, 0), "*")
+        elif isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+            # The result has about right * log2(left) bits; refuse what would take long.
+            cap = limits.current().output_size
+            if cap and right * abs(left).bit_length() > 8 * cap:
+                raise LimitError(f"{left} ** {right} is too large (limits.output_size)")
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        limits.step()
+        return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if _is_data_type(type(obj)) and not attribute.startswith("_"):
@@ -76,10 +96,12 @@ def build_environment(
         variable_end_string=right or "}}",
         finalize=go_scalar,
     )
+    env.globals["range"] = _bounded_range
     for function in registry:
-        env.globals[function.name] = function.impl
+        impl = function.deferred()  # imports the function's family at its first call only
+        env.globals[function.name] = impl
         if function.filter and function.name not in JINJA_FILTERS:
-            env.filters[function.name] = _as_filter(function.impl)
+            env.filters[function.name] = _as_filter(impl)
     return env
 
 
@@ -113,7 +135,9 @@ class JinjaTemplate:
         with activate(ctx):
             try:
                 try:
-                    text = self.environment.concat(self._template.root_render_func(jinja_ctx))
+                    text = self.environment.concat(
+                        limits.counted(self._template.root_render_func(jinja_ctx))
+                    )
                 except Exception:
                     self.environment.handle_exception()
                 error: CtmplError | None = None
@@ -135,6 +159,13 @@ class JinjaTemplate:
         else:
             reason = f"{type(exc).__name__}: {exc}"
         return TemplateError(reason, self.name, line)
+
+
+def _bounded_range(*args: int) -> range:
+    """Jinja's ``range``, bounded by ``limits.loop`` rather than the sandbox's 100,000."""
+    numbers = range(*args)
+    limits.check_loop(len(numbers), "range")
+    return numbers
 
 
 def _call_macro(jinja_ctx: jinja2.runtime.Context, name: str, dot: tuple[Any, ...]) -> str:

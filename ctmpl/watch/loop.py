@@ -118,6 +118,10 @@ class BlockingLoop:
                 # Never block on index 0: Consul answers such a query at once.
                 self.index = max(fetched.index, 1)
                 self._on_answer(fetched)
+                # Let the render pass this answer wakes run before the next query is built
+                # and sent (a millisecond or more of CPU): the change reaches the file
+                # sooner, and the query blocks on the same index either way.
+                await asyncio.sleep(0)
             else:
                 log.debug("%s: no new data (index %d)", self.dep, self.index)
             if self.once:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctmpl.errors import ConsulDeadlineExceeded, ConsulUnavailable, CtmplError
+from ctmpl.logs import event
 
 log = logging.getLogger("ctmpl.watch")
 
@@ -57,22 +58,56 @@ class WatchHealth:
     node lookup); ``str(key)`` names it in logs and in ``/healthz``. ``stalled`` holds the
     keys whose last request got no complete answer within its deadline: that watch makes
     no progress even while others answer.
+
+    An *outage* runs from the first failure while nothing failed to the moment nothing
+    fails any more. Its retries are logged as rounds, not per watch: the first watch to
+    reach retry attempt N logs one WARN line (the error, N, the next delay, how many
+    watches fail); the others reaching N log at DEBUG. So an outage of any number of
+    watches logs one line per attempt, at the backoff's pace (0.25 s doubling up to
+    ``max_backoff``), and one INFO line when it is over, with its duration.
     """
 
     last_contact: float | None = None
     failing: dict[Any, str] = field(default_factory=dict)
     stalled: dict[Any, str] = field(default_factory=dict)
+    #: When the current outage began (monotonic), or None.
+    outage_since: float | None = None
+    #: The highest retry attempt logged in the current outage.
+    logged_attempt: int = 0
 
     def answered(self) -> None:
         self.last_contact = time.time()
 
     def failed(self, key: object, exc: CtmplError, retry: int, policy: RetryPolicy) -> float:
-        """Log a failure (at WARNING once per distinct message), mark it; the retry delay."""
+        """Log a failure (one WARN line per attempt round, see above), mark it; the delay
+        before retry number ``retry``."""
         delay = policy.delay(retry)
         message = str(exc)
-        level = logging.DEBUG if self.failing.get(key) == message else logging.WARNING
-        log.log(level, "%s: %s (retry %d in %.2fs)", key, message, retry, delay)
+        if self.outage_since is None:
+            self.outage_since = time.monotonic()
+            self.logged_attempt = 0
         self.failing[key] = message
+        if retry > self.logged_attempt:
+            self.logged_attempt = retry
+            event(
+                log,
+                logging.WARNING,
+                "retry",
+                "%s: %s (retry attempt %d in %.2fs; %d watch%s failing)",
+                key,
+                message,
+                retry,
+                delay,
+                len(self.failing),
+                "" if len(self.failing) == 1 else "es",
+                watch=str(key),
+                error=message,
+                attempt=retry,
+                delay=round(delay, 3),
+                failing=len(self.failing),
+            )
+        else:
+            log.debug("%s: %s (retry attempt %d in %.2fs)", key, message, retry, delay)
         if isinstance(exc, ConsulDeadlineExceeded):
             self.stalled[key] = message
         else:
@@ -80,16 +115,33 @@ class WatchHealth:
         return delay
 
     def recovered(self, key: object, retry: int) -> None:
-        """``key`` got an answer: clear its failure (saying so if it had one)."""
+        """``key`` got an answer: clear its failure; the last one to recover ends the
+        outage with one INFO line."""
         if retry or key in self.failing:
-            log.info("%s: recovered after %d retries", key, retry)
+            log.debug("%s: answered again after %d retries", key, retry)
+        was_failing, since = key in self.failing, self.outage_since
         self.forget(key)
         self.answered()
+        if was_failing and not self.failing and since is not None:
+            duration = time.monotonic() - since
+            event(
+                log,
+                logging.INFO,
+                "recovered",
+                "Consul answers again: recovered after an outage of %.1fs (%d retry attempts)",
+                duration,
+                self.logged_attempt,
+                outage=round(duration, 3),
+                attempts=self.logged_attempt,
+            )
+            self.logged_attempt = 0
 
     def forget(self, key: object) -> None:
         """``key`` is no longer watched."""
         self.failing.pop(key, None)
         self.stalled.pop(key, None)
+        if not self.failing:
+            self.outage_since = None
 
     def problem(self, unhealthy_after: float) -> str | None:
         """What ``/healthz`` reports, or None: a stalled watch, or Consul unreachable for

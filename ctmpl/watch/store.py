@@ -50,6 +50,14 @@ class Store:
         self._data.pop(dep, None)
         self._attempted.discard(dep)
 
+    def snapshot(self) -> Store:
+        """A copy of the data, without listeners: what a render in a worker thread reads
+        while the watcher goes on writing this Store on the event loop."""
+        copy = Store()
+        copy._data = dict(self._data)
+        copy._attempted = set(self._attempted)
+        return copy
+
     def known(self) -> frozenset[Dependency]:
         """Dependencies with data or at least one answer."""
         return frozenset(self._attempted.union(self._data))

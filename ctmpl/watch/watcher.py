@@ -13,14 +13,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ctmpl.config.model import WATCH_MODES
 from ctmpl.consul.client import ConsulClient
 from ctmpl.consul.dependencies import Dependency, Fetched, HealthServiceQuery
-from ctmpl.watch.batch import ServiceBatch, batchable
 from ctmpl.watch.loop import BlockingLoop
 from ctmpl.watch.policy import MIN_INTERVAL, MIN_INTERVAL_JITTER, RetryPolicy, WatchHealth
 from ctmpl.watch.store import Store
+
+if TYPE_CHECKING:
+    from ctmpl.watch.batch import ServiceBatch
 
 log = logging.getLogger("ctmpl.watch")
 
@@ -57,17 +60,26 @@ class Watcher:
         self.mode = mode
         self._on_fatal = on_fatal
         self._tasks: dict[Dependency, asyncio.Task[None]] = {}
-        self.batch = batch or ServiceBatch(
-            client,
-            store,
-            WatchHealth(),
-            wait=wait,
-            retry=self.retry,
-            once=once,
-            on_fatal=on_fatal,
-        )
-        self.health = self.batch.health
+        self._batch = batch
+        self.health = batch.health if batch is not None else WatchHealth()
         self._logged_size = 0
+
+    @property
+    def batch(self) -> ServiceBatch:
+        """The batched service watch, made (and its module imported) when first needed."""
+        if self._batch is None:
+            from ctmpl.watch.batch import ServiceBatch
+
+            self._batch = ServiceBatch(
+                self.client,
+                self.store,
+                self.health,
+                wait=self.wait,
+                retry=self.retry,
+                once=self.once,
+                on_fatal=self._on_fatal,
+            )
+        return self._batch
 
     @property
     def last_contact(self) -> float | None:
@@ -80,7 +92,8 @@ class Watcher:
 
     @property
     def watched(self) -> set[Dependency]:
-        return set(self._tasks) | set(self.batch.watched)
+        batched = set(self._batch.watched) if self._batch is not None else set()
+        return set(self._tasks) | batched
 
     def watch(self, deps: Iterable[Dependency]) -> None:
         """Watch exactly ``deps``: start new ones, stop and forget the rest."""
@@ -91,8 +104,9 @@ class Watcher:
                 self._tasks.pop(dep).cancel()
                 self.health.forget(dep)
                 log.debug("stopped watching %s on its own", dep)
-        for dep in self.batch.watch(batched):
-            log.debug("stopped watching %s in the batch", dep)
+        if batched or self._batch is not None:
+            for dep in self.batch.watch(batched):
+                log.debug("stopped watching %s in the batch", dep)
         for dep in wanted:
             if dep not in batched and dep not in self._tasks:
                 log.debug("watching %s", dep)
@@ -111,13 +125,16 @@ class Watcher:
         """The queries to watch in the batch, by ``mode``."""
         if self.mode == "per-dependency":
             return set()
-        candidates = {d for d in wanted if isinstance(d, HealthServiceQuery) and batchable(d)}
-        if self.mode == "auto":
-            threshold = AUTO_BATCH_THRESHOLD
-            if self.batch.watched:
-                threshold //= 2
-            if len(candidates) < threshold:
-                return set()
+        services = [d for d in wanted if isinstance(d, HealthServiceQuery)]
+        batching = self._batch is not None and bool(self._batch.watched)
+        threshold = AUTO_BATCH_THRESHOLD // 2 if batching else AUTO_BATCH_THRESHOLD
+        if self.mode == "auto" and len(services) < threshold:
+            return set()  # without importing the batch watch
+        from ctmpl.watch.batch import batchable
+
+        candidates = {d for d in services if batchable(d)}
+        if self.mode == "auto" and len(candidates) < threshold:
+            return set()
         return candidates
 
     async def stop(self) -> None:
@@ -128,7 +145,8 @@ class Watcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.batch.stop()
+        if self._batch is not None:
+            await self._batch.stop()
 
     async def _run(self, dep: Dependency) -> None:
         try:

@@ -45,7 +45,14 @@ def _guarded(measure: Callable[[], dict[str, Figure]]) -> dict[str, Figure]:
 
 
 def test_guard_covers_every_recorded_figure() -> None:
-    assert set(RECORDED) == {"render jinja", "render go", "start-up", "peak RSS", "change latency"}
+    assert set(RECORDED) == {
+        "render jinja",
+        "render go",
+        "start-up",
+        "peak RSS",
+        "change latency",
+        guard.VS_REFERENCE,
+    }
 
 
 def test_render_jinja_and_go_syntax_have_not_regressed() -> None:

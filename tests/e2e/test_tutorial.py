@@ -184,7 +184,14 @@ def test_tutorial_registrations_are_registrators() -> None:
 def test_tutorial_commands_work_as_written(shell: Shell) -> None:
     steps = tutorial_steps(TUTORIAL.read_text())
     commands = "\n".join(step.commands for step in steps)
-    for needed in ("ctmpl-devserver", "/v1/agent/service/register", "nginx -s reload", "kill"):
+    needed_commands = (
+        "ctmpl-devserver",
+        "/v1/agent/service/register",
+        "nginx -s reload",
+        "kill",
+        "-exec-reload-signal SIGHUP",
+    )
+    for needed in needed_commands:
         assert needed in commands
     for step in steps:
         shell.step(step)

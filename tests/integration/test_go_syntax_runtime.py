@@ -39,10 +39,17 @@ async def test_once_and_dry_with_multi_pass_discovery(devserver: DevServer, tmp_
     assert await Runner(config, make_client, stdout=io.StringIO(), env={}).run() == ExitCode.OK
     assert out.read_text() == "api=127.0.0.1:9000\nconsul=127.0.0.1:8300\nweb=127.0.0.1:80\n"
 
-    printed = io.StringIO()
+    # -dry prints only what would change: nothing while the file is current.
     dry = Config(consul=config.consul, templates=config.templates, once=True, dry=True)
+    rendered = out.read_text()
+    printed = io.StringIO()
     assert await Runner(dry, make_client, stdout=printed, env={}).run() == ExitCode.OK
-    assert printed.getvalue() == f"> {out}\n{out.read_text()}"
+    assert printed.getvalue() == ""
+    out.write_text("stale\n")
+    printed = io.StringIO()
+    assert await Runner(dry, make_client, stdout=printed, env={}).run() == ExitCode.OK
+    assert printed.getvalue() == f"> {out}\n{rendered}"
+    assert out.read_text() == "stale\n"
 
 
 async def test_daemon_with_quiescence(devserver: DevServer, tmp_path: Path) -> None:

@@ -58,12 +58,14 @@ async def test_burst_of_changes_is_one_render_and_one_command(
     config = _config(devserver, template, wait=WaitConfig(0.5, 10.0))
     async with RunningRunner(config) as runner:
         await eventually(lambda: text_of(out) == "1000 ", what="first render (not delayed)")
-        assert lines_of(runs) == ["run"]
+        # The command runs once the file is in place: wait for it, not for a moment.
+        await eventually(lambda: lines_of(runs) == ["run"], what="the first command")
         for port in range(1001, 1051):  # 50 changes, 10 ms apart
             devserver.register(_web(port))
             await asyncio.sleep(0.01)
         expected = " ".join(str(p) for p in range(1000, 1051)) + " "
         await eventually(lambda: text_of(out) == expected, what="the burst rendered")
+        await eventually(lambda: len(lines_of(runs)) >= 2, what="the burst's command")
         await asyncio.sleep(1.5)  # nothing else may follow
         assert lines_of(runs) == ["run", "run"]
         assert _metric(runner, "ctmpl_renders_total", template.name) == 2

@@ -302,3 +302,26 @@ async def test_http2_is_used_over_tls(h2_addr: str, ca_file: str) -> None:
             assert answer.http_version == "HTTP/2"
     finally:
         await client.aclose()
+
+
+# docs/configuration.md: "Consul's certificate is verified against `ca_cert`, else
+# `ca_cert_bytes`, else `ca_path`, else the system's CAs" (go-rootcerts' order): one source.
+async def test_ca_sources_are_used_in_order_not_together(
+    https_addr: str, ca: trustme.CA, ca_file: str, tmp_path: Path
+) -> None:
+    right = ca.cert_pem.bytes().decode()
+    other = trustme.CA()
+    wrong = tmp_path / "wrong-ca.pem"
+    other.cert_pem.write_to_path(str(wrong))
+    empty = tmp_path / "no-cas"
+    empty.mkdir()
+    plain = ClientSettings(address=https_addr, ssl=True)
+    # ca_cert wins over the other two: the right CA inline does not rescue a wrong file.
+    with pytest.raises(ConsulError):
+        await _get(replace(plain, ca_cert=str(wrong), ca_cert_bytes=right))
+    assert await _get(replace(plain, ca_cert=ca_file, ca_path=str(empty))) == "hello"
+    # ca_cert_bytes wins over ca_path.
+    assert await _get(replace(plain, ca_cert_bytes=right, ca_path=str(empty))) == "hello"
+    wrong_pem = other.cert_pem.bytes().decode()
+    with pytest.raises(ConsulError):
+        await _get(replace(plain, ca_cert_bytes=wrong_pem, ca_path=str(empty)))

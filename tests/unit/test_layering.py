@@ -58,7 +58,15 @@ RULES = (
     Rule(
         "template engines -> golang and the template registry/context, never funcs",
         ("ctmpl.template.gotemplate", "ctmpl.template.jinja"),
-        ("ctmpl.golang", "ctmpl.template.context", "ctmpl.template.registry", *GROUND),
+        (
+            "ctmpl.golang",
+            "ctmpl.template.context",
+            "ctmpl.template.registry",
+            # The render budget: like the context, how a loop or a function reaches the
+            # render in progress (its time, output and loop bounds).
+            "ctmpl.template.limits",
+            *GROUND,
+        ),
     ),
     Rule("template never imports funcs", ("ctmpl.template",), forbidden=("ctmpl.funcs",)),
     Rule(
@@ -69,6 +77,7 @@ RULES = (
         (
             "ctmpl.template.registry",
             "ctmpl.template.context",
+            "ctmpl.template.limits",
             "ctmpl.consul",
             "ctmpl.sources",
             "ctmpl.golang",

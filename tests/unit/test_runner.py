@@ -123,6 +123,22 @@ async def test_dry_prints_and_writes_nothing(consul: DevServer, tmp_path: Path) 
     assert not out.exists() and not marker.exists()
 
 
+async def test_dry_prints_only_templates_that_would_change(
+    consul: DevServer, tmp_path: Path
+) -> None:
+    same, other, missing = tmp_path / "same", tmp_path / "other", tmp_path / "missing"
+    same.write_text("8080\n")
+    other.write_text("80\n")
+    templates = [
+        TemplateConfig(syntax="jinja", contents='{{ key("app/port") }}\n', destination=str(path))
+        for path in (same, other, missing)
+    ]
+    code, printed = await _run(consul, templates, dry=True)
+    assert code == ExitCode.OK
+    assert printed == f"> {other}\n8080\n> {missing}\n8080\n"
+    assert (same.read_text(), other.read_text(), missing.exists()) == ("8080\n", "80\n", False)
+
+
 async def test_dry_diff_exit_codes(consul: DevServer, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     template = TemplateConfig(

@@ -8,8 +8,10 @@ those three itself; everything else is a plain function here. Failures raise
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import urllib.parse
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -287,22 +289,46 @@ def call_value(name: str, fn: Any, *args: Any) -> Any:
 # --------------------------------------------------------------------------- arity
 
 
-def check_arity(name: str, fn: Callable[..., Any], count: int, *, for_call: bool = False) -> None:
-    """Raise Go's "wrong number of args" error if ``fn`` cannot take ``count`` arguments."""
+#: ``(required, maximum)`` per function: reading a signature costs more than most calls.
+_ARITIES: weakref.WeakKeyDictionary[Callable[..., Any], tuple[int, int | None] | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _arity(fn: Callable[..., Any]) -> tuple[int, int | None] | None:
+    """How many positional arguments ``fn`` requires and takes at most (None: any number);
+    None when it has no signature to read."""
+    try:
+        return _ARITIES[fn]
+    except (KeyError, TypeError):
+        pass
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
+        arity = None
+    else:
+        required = 0
+        maximum: int | None = 0
+        for param in signature.parameters.values():
+            if param.kind == param.VAR_POSITIONAL:
+                maximum = None
+            elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+                if maximum is not None:
+                    maximum += 1
+                if param.default is param.empty:
+                    required += 1
+        arity = (required, maximum)
+    with contextlib.suppress(TypeError):  # not weakly referenceable: read it again next time
+        _ARITIES[fn] = arity
+    return arity
+
+
+def check_arity(name: str, fn: Callable[..., Any], count: int, *, for_call: bool = False) -> None:
+    """Raise Go's "wrong number of args" error if ``fn`` cannot take ``count`` arguments."""
+    arity = _arity(fn)
+    if arity is None:
         return
-    required = 0
-    maximum: int | None = 0
-    for param in signature.parameters.values():
-        if param.kind == param.VAR_POSITIONAL:
-            maximum = None
-        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            if maximum is not None:
-                maximum += 1
-            if param.default is param.empty:
-                required += 1
+    required, maximum = arity
     variadic = maximum is None or maximum != required
     if for_call:
         if count < required:

@@ -1,9 +1,13 @@
-"""The evaluator: Go's ``text/template`` ``exec.go`` walking a parse tree over Python data.
+"""Go's ``text/template`` ``exec.go``: execution state, expression evaluation and errors.
 
-Variables live on one push-down stack as in Go (``$x :=`` pushes, ``$x =`` assigns the
-innermost ``$x``, scopes pop on ``end``); ``break``/``continue`` unwind with exceptions.
-Every error is an :class:`ExecError` with Go's wording and the template, line and byte
-column of the node being executed.
+:mod:`~ctmpl.template.gotemplate.compiler` turns each parse tree into closures once; they
+run on a :class:`State` and defer to its methods here for what is not worth specialising
+(chain nodes, number constants, ``printf`` and ``call``, fields read through methods, nil
+or missing keys) and for every error. Variables live on one push-down stack as in Go
+(``$x :=`` pushes, ``$x =`` assigns the innermost ``$x``, scopes pop on ``end``);
+``break``/``continue`` unwind with exceptions. Every error is an :class:`ExecError` with
+Go's wording and the template, line and byte column of the node being executed
+(``State.node``, set wherever Go's ``s.at`` is called).
 """
 
 from __future__ import annotations
@@ -15,32 +19,22 @@ from typing import Any
 from ctmpl.errors import TemplateError
 from ctmpl.golang import fmt, values
 from ctmpl.golang.quoting import quote
+from ctmpl.template import limits
 from ctmpl.template.gotemplate import builtins
 from ctmpl.template.gotemplate.builtins import FuncError
 from ctmpl.template.gotemplate.nodes import (
-    ActionNode,
     BoolNode,
-    BranchNode,
-    BreakNode,
     ChainNode,
     CommandNode,
-    CommentNode,
-    ContinueNode,
     DotNode,
     FieldNode,
     IdentifierNode,
-    IfNode,
-    ListNode,
     NilNode,
     Node,
     NumberNode,
     PipeNode,
-    RangeNode,
     StringNode,
-    TemplateNode,
-    TextNode,
     VariableNode,
-    WithNode,
 )
 from ctmpl.template.gotemplate.numbers import INT64_MAX, INT64_MIN
 from ctmpl.template.gotemplate.parser import Tree
@@ -162,89 +156,7 @@ class State:
             column=int(column),
         )
 
-    # ------------------------------------------------------------------ walking
-
-    def run(self, dot: Any) -> None:
-        self.vars = [("$", dot)]
-        if self.tree.root is None:
-            raise self.error(f"{quote(self.tree.name)} is an incomplete or empty template")
-        self.walk(dot, self.tree.root)
-
-    def walk(self, dot: Any, node: Node) -> None:
-        self.at(node)
-        if isinstance(node, TextNode):
-            self.out.append(node.text)
-        elif isinstance(node, ActionNode):
-            assert node.pipe is not None
-            value = self.eval_pipeline(dot, node.pipe)
-            if not node.pipe.decl:
-                self.print_value(node, value)
-        elif isinstance(node, ListNode):
-            for child in node.nodes:
-                self.walk(dot, child)
-        elif isinstance(node, IfNode | WithNode):
-            self.walk_if_or_with(isinstance(node, WithNode), dot, node)
-        elif isinstance(node, RangeNode):
-            self.walk_range(dot, node)
-        elif isinstance(node, TemplateNode):
-            self.walk_template(dot, node)
-        elif isinstance(node, BreakNode):
-            raise _Break
-        elif isinstance(node, ContinueNode):
-            raise _Continue
-        elif isinstance(node, CommentNode):
-            pass
-        else:
-            raise self.error(f"unknown node: {node}")
-
-    def walk_if_or_with(self, is_with: bool, dot: Any, node: BranchNode) -> None:
-        mark = self.mark()
-        try:
-            assert node.pipe is not None and node.list is not None
-            value = self.eval_pipeline(dot, node.pipe)
-            if values.truth(value):
-                self.walk(value if is_with else dot, node.list)
-            elif node.else_list is not None:
-                self.walk(dot, node.else_list)
-        finally:
-            self.pop(mark)
-
-    def walk_range(self, dot: Any, node: RangeNode) -> None:
-        self.at(node)
-        outer = self.mark()
-        try:
-            assert node.pipe is not None and node.list is not None
-            pipe, body = node.pipe, node.list
-            value = self.eval_pipeline(dot, pipe)
-            inner = self.mark()
-
-            def one_iteration(index: Any, elem: Any) -> None:
-                if pipe.decl:
-                    if pipe.is_assign:
-                        first = index if len(pipe.decl) > 1 else elem
-                        self.set_var(pipe.decl[0].ident[0], first)
-                    else:
-                        self.set_top_var(1, elem)
-                if len(pipe.decl) > 1:
-                    if pipe.is_assign:
-                        self.set_var(pipe.decl[1].ident[0], elem)
-                    else:
-                        self.set_top_var(2, index)
-                try:
-                    self.walk(elem, body)
-                except _Continue:
-                    pass
-                finally:
-                    self.pop(inner)
-
-            if self._range_over(value, pipe, one_iteration):
-                return
-            if node.else_list is not None:
-                self.walk(dot, node.else_list)
-        except _Break:
-            pass
-        finally:
-            self.pop(outer)
+    # ------------------------------------------------------------------ range
 
     def _range_over(
         self, value: Any, pipe: PipeNode, one_iteration: Callable[[Any, Any], None]
@@ -256,6 +168,7 @@ class State:
                 raise self.error(
                     f"can't use {fmt.sprint(value)} to iterate over more than one variable"
                 )
+            limits.check_loop(value, "range")
             for i in range(value):
                 one_iteration(None, i)
             return bool(value > 0)
@@ -277,22 +190,6 @@ class State:
         if k == values.INVALID:
             return False
         raise self.error(f"range can't iterate over {fmt.sprint(value)}")
-
-    def walk_template(self, dot: Any, node: TemplateNode) -> None:
-        self.at(node)
-        tree = self.options.trees.get(node.name)
-        if tree is None:
-            raise self.error(f"template {quote(node.name)} not defined")
-        if self.depth >= MAX_EXEC_DEPTH:
-            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
-        dot = self.eval_pipeline(dot, node.pipe)
-        state = State(self.options, tree, self.out, self.depth + 1)
-        state.vars = [("$", dot)]
-        assert tree.root is not None
-        try:
-            state.walk(dot, tree.root)
-        except RecursionError:
-            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})") from None
 
     # ------------------------------------------------------------------ pipelines
 
@@ -599,20 +496,6 @@ _NOT_FOUND = object()
 def _reason(exc: Exception) -> str:
     text = str(exc)
     return text if text else type(exc).__name__
-
-
-def execute(options: Options, name: str, dot: Any) -> str:
-    """Run template ``name`` of ``options.trees`` with ``dot`` as data; return the output."""
-    tree = options.trees.get(name)
-    if tree is None:
-        raise ExecError(name, f"{quote(name)} is an incomplete or empty template")
-    out: list[str] = []
-    state = State(options, tree, out)
-    try:
-        state.run(dot)
-    except RecursionError:
-        raise state.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})") from None
-    return "".join(out)
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}

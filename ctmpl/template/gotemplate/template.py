@@ -9,7 +9,8 @@ from ctmpl.errors import CtmplError, TemplateError
 from ctmpl.golang.quoting import quote
 from ctmpl.template.context import RenderContext, RenderResult, activate
 from ctmpl.template.gotemplate import builtins
-from ctmpl.template.gotemplate.exec import ExecError, Function, Options, State, execute
+from ctmpl.template.gotemplate.compiler import execute
+from ctmpl.template.gotemplate.exec import ExecError, Function, Options, State
 from ctmpl.template.gotemplate.parser import ParseError, Tree, parse
 from ctmpl.template.registry import Registry
 

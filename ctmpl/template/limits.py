@@ -1,0 +1,164 @@
+"""Resource bounds: what one render, command, log line or data file may cost at most.
+
+consul-template has none of these; without them a template (or data from Consul) can make
+ctmpl spin for minutes, grow to gigabytes, or write a file nobody can use. Every bound has a
+default chosen far above any real use (docs/operations.md, "Resource bounds") and is set in
+the ``limits`` block of the configuration; 0 switches a bound off.
+
+A render runs under a :class:`Budget` (a context variable, so functions deep in a template
+find it without being passed it): loops check their size, output is counted, and a clock is
+looked at every few hundred steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ctmpl.errors import LimitError
+from ctmpl.golang import yamllimit as yamlbounds  # the bound only: no PyYAML
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The bounds; every one is a maximum, 0 means none."""
+
+    #: Seconds one template may render (the reference nginx template over 2,000 services
+    #: takes well under a second).
+    render_time: float = 30.0
+    #: Bytes of one rendered template (nginx configurations are kilobytes).
+    output_size: int = 64 * MiB
+    #: Iterations of one ``loop``, Jinja ``range`` or Go ``range`` over an integer (Jinja's
+    #: own sandbox stops ``range`` at 100,000).
+    loop: int = 100_000
+    #: Bytes of a command's output kept for the log (the tail); the rest is counted only.
+    command_output: int = 64 * 1024
+    #: Characters of one log message; longer ones are cut, saying how much was cut.
+    log_line: int = 16 * 1024
+    #: Bytes of the ``-data`` file (it is read whole into memory).
+    data_file_size: int = 64 * MiB
+    #: Nodes a YAML document may expand to through aliases (``parseYAML``, data files); a
+    #: "billion laughs" document expands to 10^9.
+    yaml_nodes: int = yamlbounds.DEFAULT_MAX_NODES
+
+
+DEFAULT = Limits()
+
+#: Steps between two looks at the clock.
+_CLOCK_EVERY = 256
+
+
+class Budget:
+    """What one render may still spend."""
+
+    def __init__(self, limits: Limits, what: str) -> None:
+        self.limits = limits
+        self.what = what
+        self.deadline = time.monotonic() + limits.render_time if limits.render_time > 0 else None
+        self.output = 0
+        self._steps = 0
+
+    def step(self) -> None:
+        self._steps += 1
+        if (
+            self.deadline is not None
+            and self._steps % _CLOCK_EVERY == 0
+            and time.monotonic() > self.deadline
+        ):
+            raise LimitError(
+                f"rendering took longer than {self.limits.render_time:g}s (limits.render_time)"
+            )
+
+    def add_output(self, size: int) -> None:
+        self.output += size
+        cap = self.limits.output_size
+        if cap and self.output > cap:
+            raise LimitError(f"the output is larger than {cap} bytes (limits.output_size)")
+        self.step()
+
+
+_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("budget", default=None)
+
+
+@contextlib.contextmanager
+def render_budget(limits: Limits, what: str = "template") -> Iterator[Budget]:
+    """Run the enclosed render under ``limits``."""
+    budget = Budget(limits, what)
+    token = _budget.set(budget)
+    nodes = yamlbounds.max_nodes.set(limits.yaml_nodes)
+    try:
+        yield budget
+    finally:
+        yamlbounds.max_nodes.reset(nodes)
+        _budget.reset(token)
+
+
+def current() -> Limits:
+    """The limits of the render in progress (the defaults outside a render)."""
+    budget = _budget.get()
+    return budget.limits if budget is not None else DEFAULT
+
+
+def step() -> None:
+    """One step of work: look at the clock now and then."""
+    budget = _budget.get()
+    if budget is not None:
+        budget.step()
+
+
+def check_loop(count: int, what: str) -> None:
+    """Refuse a loop of more than ``limits.loop`` iterations before it starts."""
+    cap = current().loop
+    if cap and count > cap:
+        raise LimitError(f"{what}: {count} iterations is more than {cap} (limits.loop)")
+
+
+def check_size(size: int, what: str) -> None:
+    """Refuse to build a value larger than a rendered file may be."""
+    cap = current().output_size
+    if cap and size > cap:
+        raise LimitError(f"{what}: {size} bytes is more than {cap} (limits.output_size)")
+
+
+def counted(pieces: Iterable[str]) -> Iterator[str]:
+    """Pass rendered pieces through, counting them against the output budget."""
+    budget = _budget.get()
+    if budget is None:
+        yield from pieces
+        return
+    for piece in pieces:
+        budget.add_output(len(piece))
+        yield piece
+
+
+class Output(list[str]):
+    """A list of output pieces that counts what is appended against the output budget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._budget = _budget.get()
+
+    def append(self, piece: Any) -> None:
+        if self._budget is not None:
+            self._budget.add_output(len(piece))
+        super().append(piece)
+
+
+__all__ = [
+    "DEFAULT",
+    "Budget",
+    "Limits",
+    "Output",
+    "check_loop",
+    "check_size",
+    "counted",
+    "current",
+    "render_budget",
+    "step",
+]
