@@ -82,6 +82,7 @@ def test_children_stop_whole_process_groups_even_on_error(tmp_path: Path) -> Non
         pids = [child.pid, *(c.pid for c in psutil.Process(child.pid).children())]
         assert len(pids) == 2
         raise RuntimeError("the test failed half-way")
+
     def gone(pid: int) -> bool:
         try:
             return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
