@@ -51,7 +51,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.0f} MB"
     if unit == "/s":
         return f"{value:.2f}/s"
-    return f"{value:.0f}"
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 def print_table(rows: list[Row], reference: bool) -> None:
@@ -140,6 +140,8 @@ def scale(args: argparse.Namespace, binary: str | None) -> list[Row]:
         (f"idle CPU over {args.idle:.0f} s", "idle_cpu", "%", "<= 2 %"),
         ("peak RSS", "rss", "MB", "<= 150 MB"),
         ("one change visible", "change", "ms", "<= 1 s"),
+        ("check-less change visible", "checkless", "ms", "<= 250 ms"),
+        ("requests per check-less change", "checkless_requests", "n", ""),
         ("first render", "first_render", "s", ""),
     ]
     return [

@@ -108,6 +108,9 @@ class DevServerProcess:
     def register(self, payload: dict[str, Any]) -> None:
         self.http.put("/v1/agent/service/register", json=payload).raise_for_status()
 
+    def deregister(self, service_id: str) -> None:
+        self.http.put(f"/v1/agent/service/deregister/{service_id}").raise_for_status()
+
     def stats(self) -> dict[str, Any]:
         """Counters of the debug API. Our own connections are closed first, and the one
         this request uses is not counted: what remains is the tool's."""

@@ -21,6 +21,8 @@ import httpx
 from bench.harness import (
     CTMPL,
     ROOT,
+    DevServerProcess,
+    Running,
     Tool,
     consul_template_tool,
     ctmpl_tool,
@@ -293,6 +295,7 @@ def scale(tool: Tool, services: int, idle: float, changes: int) -> dict[str, flo
                 running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
                 latencies.append(time.perf_counter() - started)
                 time.sleep(0.3)
+            checkless, checkless_requests = _checkless_changes(server, running, changes)
             return {
                 "first_render": first,
                 "connections": connections,
@@ -300,9 +303,45 @@ def scale(tool: Tool, services: int, idle: float, changes: int) -> dict[str, flo
                 "idle_cpu": 100 * cpu / idle,
                 "rss": running.peak_rss_mb(),
                 "change": median(latencies),
+                "checkless": median(checkless),
+                "checkless_requests": checkless_requests,
             }
         finally:
             running.stop()
+
+
+ADDRESS = "10.200.1.1"
+
+
+def _checkless_changes(
+    server: DevServerProcess, running: Running, changes: int
+) -> tuple[list[float], float]:
+    """Latencies of changes without any health check (registrator's default) among the
+    scale scenario's services: a new instance, a new port, a removal; and the requests the
+    tool made per change, counted at the server."""
+    latencies: list[float] = []
+
+    def timed(change: Callable[[], None], visible: Callable[[str], bool]) -> None:
+        started = time.perf_counter()
+        change()
+        running.wait_for(visible)
+        latencies.append(time.perf_counter() - started)
+        time.sleep(0.3)
+
+    def bare(port: int) -> Callable[[], None]:
+        payload = {"ID": "bare", "Name": "svc0107", "Address": ADDRESS, "Port": port}
+        return lambda: server.register(payload)
+
+    server.reset_counts()
+    for k in range(changes):
+        port = 9100 + k
+        timed(bare(port), lambda text, m=f"{ADDRESS}:{port};": m in text)  # type: ignore[misc]
+        moved = f"{ADDRESS}:{port + 500};"
+        timed(bare(port + 500), lambda text, m=moved: m in text)  # type: ignore[misc]
+        timed(lambda: server.deregister("bare"), lambda text: ADDRESS not in text)
+    stats = server.stats()["requests"]
+    tool = sum(n for key, n in stats.items() if key.startswith("GET /v1/"))
+    return latencies, tool / max(1, len(latencies))
 
 
 # --------------------------------------------------------------------------- 4. start-up

@@ -21,6 +21,9 @@ from ctmpl.memconsul.state import State
 
 # Go's gziphandler.DefaultMinSize, which Consul's HTTP server uses.
 GZIP_MIN_SIZE = 1400
+# gziphandler's default level, Go's gzip.DefaultCompression (6). Starlette's default, 9,
+# took 36 ms for a 1.8 MB answer of 4,000 checks (6: 16 ms) for 1.5 % smaller bodies.
+GZIP_LEVEL = 6
 
 
 def create_app(
@@ -40,5 +43,7 @@ def create_app(
     handler = create_handler(state, acl_token=acl_token, pretty=pretty)
     if debug_api:
         handler = with_debug_api(faults, handler)
-    app: ASGIApp = GZipMiddleware(asgi_app(handler), minimum_size=GZIP_MIN_SIZE)
+    app: ASGIApp = GZipMiddleware(
+        asgi_app(handler), minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL
+    )
     return FaultMiddleware(app, faults)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,8 +32,16 @@ class JSONEncodeError(GoError):
     """A value has no JSON form in Go (NaN, a function, a channel...)."""
 
 
+#: Characters that need more than themselves in a Go JSON string (with and without HTML
+#: escaping); most strings have none and are quoted as they are.
+_NEEDS_ESCAPE_HTML = re.compile('[\x00-\x1f"\\\\<>&\u2028\u2029\ud800-\udfff]')
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\\u2028\u2029\ud800-\udfff]')
+
+
 def quote(text: str, *, escape_html: bool = True) -> str:
     """A Go JSON string literal."""
+    if (_NEEDS_ESCAPE_HTML if escape_html else _NEEDS_ESCAPE).search(text) is None:
+        return f'"{text}"'
     out = ['"']
     for ch in text:
         if ch in _SHORT_ESCAPES:

@@ -174,16 +174,16 @@ class TokenBucket:
             self._tokens = float(self.burst)
         self._stamp = now
 
-    def delay(self) -> float:
-        """Seconds until a token is available (0: now)."""
+    def delay(self, cost: float = 1.0) -> float:
+        """Seconds until ``cost`` tokens are available (0: now)."""
         self._refill()
-        if self._tokens >= 1:
+        if self._tokens >= cost:
             return 0.0
-        return (1 - self._tokens) * self.interval
+        return (cost - self._tokens) * self.interval
 
-    def take(self) -> None:
+    def take(self, cost: float = 1.0) -> None:
         self._refill()
-        self._tokens = max(0.0, self._tokens - 1)
+        self._tokens = max(0.0, self._tokens - cost)
 
 
 def probe_after(exc: CtmplError) -> bool:

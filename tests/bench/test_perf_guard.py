@@ -24,7 +24,7 @@ from bench.guard import Figure
 from ctmpl.consul.client import ClientSettings, ConsulClient
 from ctmpl.consul.dependencies import HealthServiceQuery
 from ctmpl.devserver import DevServer
-from ctmpl.memconsul.datafile import CheckData, DataSet, ServiceData
+from ctmpl.memconsul.datafile import CheckData, DataSet, NodeData, ServiceData
 from ctmpl.template.gotemplate.template import GoTemplate
 from ctmpl.template.jinja import JinjaTemplate
 from ctmpl.watch.store import Store
@@ -139,6 +139,56 @@ async def test_one_change_among_200_batched_services_reads_only_that_service() -
             after = server.request_counts("/v1/health/service/")
             reads = sum(after.values()) - sum(before.values())
             assert reads == 1, {k: after[k] - before.get(k, 0) for k in after}
+        finally:
+            await watcher.stop()
+            await client.aclose()
+
+
+async def test_a_check_less_change_among_200_batched_services_costs_a_census_not_a_sweep() -> None:
+    """An instance without checks among 200 services on 10 nodes: two index probes, at most
+    one read per node (11 with the agent's; fewer when the census ends early), and one
+    service -- not 200 services."""
+    nodes = tuple(NodeData(name=f"n{i}", address=f"10.0.2.{i + 1}") for i in range(10))
+    data = DataSet(
+        node="devserver",
+        nodes=nodes,
+        services=tuple(
+            ServiceData(
+                name=f"svc{i:03d}",
+                id=f"svc{i:03d}",
+                node=f"n{i % 10}",
+                address="",
+                port=80,
+                checks=(CheckData(id=None, name=None, status="passing"),),
+            )
+            for i in range(200)
+        ),
+    )
+    with DevServer(data=data) as server:
+        client = ConsulClient(ClientSettings(address=server.address))
+        store = Store()
+        watcher = Watcher(client, store, mode="batched")
+        deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(200)}
+        target = HealthServiceQuery(name="svc042")
+        try:
+            watcher.watch(deps)
+            deadline = time.monotonic() + 30
+            while not all(store.has(d) for d in deps):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)
+            before = server.request_counts("/v1/")
+            server.register({"ID": "bare", "Name": "svc042", "Port": 81})
+            while len(store.get(target)) != 2:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.5)
+            after = server.request_counts("/v1/")
+            new = {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+            reads = {k: n for k, n in new.items() if "/v1/health/service/" in k}
+            node_reads = sum(n for k, n in new.items() if "/v1/catalog/node/" in k)
+            assert reads == {"GET /v1/health/service/svc042": 1}, new
+            assert 1 <= node_reads <= 11, new
         finally:
             await watcher.stop()
             await client.aclose()

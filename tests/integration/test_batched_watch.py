@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from ctmpl.consul.client import ClientSettings, ConsulClient
@@ -17,6 +19,7 @@ from ctmpl.consul.dependencies import Dependency, HealthServiceQuery
 from ctmpl.devserver import DevServer
 from ctmpl.memconsul.datafile import CheckData, DataSet, NodeData, ServiceData
 from ctmpl.memconsul.definitions import service_definition_from_dict
+from ctmpl.memconsul.model import NodeRecord
 from ctmpl.watch.batch import ServiceBatch
 from ctmpl.watch.policy import RetryPolicy, TokenBucket, WatchHealth
 from ctmpl.watch.store import Store
@@ -104,6 +107,30 @@ class Catalog:
         self._register(node, self._payload(name, f"r{self.serial}"))
         return f"register {name} on {node}"
 
+    def register_bare(self) -> str:
+        """An instance without any check (registrator's default): only the services
+        table's index moves."""
+        self.serial += 1
+        name, node = self.rng.choice(NAMES), self.rng.choice(self._nodes())
+        self._register(node, {"ID": f"b{self.serial}", "Name": name, "Port": 2000 + self.serial})
+        return f"register {name} without checks on {node}"
+
+    def join(self) -> str:
+        """A node joins with an instance without checks (at most two join: nodes stay
+        fewer than services, so unexplained writes are found by a census)."""
+        joined = [n for n in self._nodes() if n.startswith("j")]
+        if len(joined) >= 2:
+            return self.register_bare()
+        node = f"j{len(joined)}"
+        self.state.ensure_node(
+            NodeRecord(name=node, id="", address=f"10.8.0.{len(joined) + 1}", datacenter="dc1")
+        )
+        self._register(node, {"ID": f"{node}-x", "Name": self.rng.choice(NAMES), "Port": 7000})
+        return f"node {node} joins"
+
+    def _nodes(self) -> list[str]:
+        return [*sorted(n for n in self.state.nodes if n != AGENT), AGENT]
+
     def deregister(self) -> str:
         instances = self._instances()
         if not instances:
@@ -165,6 +192,10 @@ class Catalog:
             [
                 self.register,
                 self.register,
+                self.register_bare,
+                self.register_bare,
+                self.join,
+                self.deregister,
                 self.deregister,
                 self.check,
                 self.check,
@@ -237,6 +268,8 @@ async def test_batched_and_per_dependency_render_the_same_through_random_changes
             except AssertionError as exc:
                 raise AssertionError(f"after {done}: {exc}") from None
         assert batched.batch.reads > 0 and not batched.failing
+        # Writes without a check, node or tag change were found by censuses, not sweeps.
+        assert batched.batch.censuses > 0 and batched.batch.sweeps == 0
     finally:
         await per_dep.stop()
         await batched.stop()
@@ -347,4 +380,257 @@ async def test_once_mode_reads_each_service_once_without_detectors(
         assert not any("/v1/health/state" in path for path in counts)
     finally:
         await watcher.stop()
+        await client.aclose()
+
+
+# --------------------------------------------------------------------------- censuses
+
+
+def _spread(count: int, nodes: int) -> DataSet:
+    """``count`` services with a check, two instances each, over ``nodes`` nodes."""
+    return DataSet(
+        node=AGENT,
+        nodes=tuple(NodeData(name=f"n{i}", address=f"10.0.1.{i + 1}") for i in range(nodes)),
+        services=tuple(
+            ServiceData(
+                name=f"svc{i:03d}",
+                id=f"svc{i:03d}-{k}",
+                node=f"n{(i + k) % nodes}",
+                address="",
+                port=80 + k,
+                checks=(CheckData(id=None, name=None, status="passing"),),
+            )
+            for i in range(count)
+            for k in range(2)
+        ),
+    )
+
+
+def _register_on(server: DevServer, node: str, payload: dict[str, Any]) -> None:
+    """A registration on another node, as that node's agent would make it."""
+    service, checks = server.state.service_from_definition(
+        service_definition_from_dict(payload), node
+    )
+    server.state.register_service(service, checks)
+
+
+def _holds(check: Callable[[list[Any]], bool], store: Store, dep: Dependency) -> bool:
+    return check(store.get(dep))
+
+
+def _service_reads(server: DevServer) -> dict[str, int]:
+    return server.request_counts("/v1/health/service/")
+
+
+def _new_reads(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+
+
+async def test_a_check_less_change_is_found_by_a_census_that_reads_only_that_service(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(100, 10))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    # A grace far longer than the test allows: the tables' indexes must show at once that
+    # no check or node change is on its way.
+    batch = ServiceBatch(client, store, WatchHealth(), grace=5.0)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(100)}
+    target = HealthServiceQuery(name="svc042")
+    bare = {"ID": "bare", "Name": "svc042", "Address": "10.7.0.1", "Port": 9000}
+    changes: list[tuple[str, Callable[[], Any], Callable[[list[Any]], bool]]] = [
+        (
+            "new instance without checks",
+            lambda: _register_on(server, "n3", bare),
+            lambda got: any(i.ID == "bare" and i.Port == 9000 for i in got),
+        ),
+        (
+            "new port, no check",
+            lambda: _register_on(server, "n3", {**bare, "Port": 9001}),
+            lambda got: any(i.ID == "bare" and i.Port == 9001 for i in got),
+        ),
+        (
+            "instance without checks removed",
+            lambda: server.deregister("bare", node="n3"),
+            lambda got: len(got) == 2 and all(i.ID != "bare" for i in got),
+        ),
+    ]
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        await asyncio.sleep(0.2)
+        # The baseline: each node read once, then each service once.
+        assert batch.node_reads == 11 and batch.reads == 100, (batch.node_reads, batch.reads)
+        for label, change, arrived in changes:
+            before, censuses = _service_reads(server), batch.censuses
+            started = time.monotonic()
+            change()
+            await _until(functools.partial(_holds, arrived, store, target), timeout=4.0)
+            assert time.monotonic() - started < 2.5, label
+            await asyncio.sleep(0.2)
+            reads = _new_reads(before, _service_reads(server))
+            assert reads == {"GET /v1/health/service/svc042": 1}, (label, reads)
+            assert batch.censuses == censuses + 1 and batch.sweeps == 0, label
+        # Three detectors and the reads pool (8) at most.
+        assert server.open_connections() <= 16
+    finally:
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_a_registration_with_a_check_waits_for_its_explanation_not_a_census(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(60, 6))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=5.0)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(60)}
+    target = HealthServiceQuery(name="svc017")
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        await asyncio.sleep(0.2)
+        before, node_reads = _service_reads(server), batch.node_reads
+        started = time.monotonic()
+        _register_on(
+            server, "n2", {"ID": "new", "Name": "svc017", "Port": 81, "Check": {"TTL": "1h"}}
+        )
+        # A TTL check starts critical: the instance is hidden, and the read says so.
+        await _until(lambda: _new_reads(before, _service_reads(server)) != {}, timeout=4.0)
+        assert time.monotonic() - started < 2.5
+        server.set_check("service:new", "passing", node="n2")
+        await _until(lambda: any(i.ID == "new" for i in store.get(target)), timeout=4.0)
+        await asyncio.sleep(0.2)
+        assert batch.censuses == 0 and batch.sweeps == 0 and batch.node_reads == node_reads
+        assert _new_reads(before, _service_reads(server)) == {"GET /v1/health/service/svc017": 2}
+    finally:
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_with_more_nodes_than_services_a_check_less_change_is_found_by_a_sweep(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(4, 12))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=0.05)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(4)}
+    target = HealthServiceQuery(name="svc002")
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        assert batch.node_reads == 0  # no baseline: censuses would cost more than sweeps
+        before = _service_reads(server)
+        _register_on(server, "n7", {"ID": "bare", "Name": "svc002", "Port": 9000})
+        await _until(lambda: any(i.ID == "bare" for i in store.get(target)))
+        await asyncio.sleep(0.2)
+        assert batch.sweeps == 1 and batch.censuses == 0
+        assert len(_new_reads(before, _service_reads(server))) == 4  # every watched service
+    finally:
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_without_the_tables_indexes_a_census_follows_the_grace(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(40, 4))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=0.3)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
+    target = HealthServiceQuery(name="svc011")
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        server.fail_next(1, 500, path_prefix="/v1/health/node/")
+        started = time.monotonic()
+        _register_on(server, "n1", {"ID": "bare", "Name": "svc011", "Port": 9000})
+        await _until(lambda: any(i.ID == "bare" for i in store.get(target)))
+        assert time.monotonic() - started >= 0.3  # the grace was waited out
+        assert batch.censuses == 1 and batch.sweeps == 0 and not batch.health.failing
+    finally:
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_a_late_check_answer_is_waited_for_beyond_the_grace_when_the_index_shows_it(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    server = devserver_factory(data=_spread(40, 4))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=0.05)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
+    target = HealthServiceQuery(name="svc021")
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        # The checks detector's next query starts 0.6 s late, long after the grace.
+        server.add_latency(0.6, "/v1/health/state/")
+        server.set_check("service:svc005-0", "warning", node="n1")
+        # (a warning hides the instance from the passing-only query)
+        await _until(lambda: len(store.get(HealthServiceQuery(name="svc005"))) == 1)
+        await asyncio.sleep(0.1)
+        _register_on(
+            server,
+            "n2",
+            {
+                "ID": "new",
+                "Name": "svc021",
+                "Port": 81,
+                "Check": {"TTL": "1h", "Status": "passing"},
+            },
+        )
+        await _until(lambda: any(i.ID == "new" for i in store.get(target)))
+        assert batch.censuses == 0 and batch.sweeps == 0
+    finally:
+        server.clear_faults()
+        await batch.stop()
+        await client.aclose()
+
+
+async def test_nodes_and_instances_registered_through_the_catalog_api_are_found(
+    devserver_factory: Callable[..., DevServer],
+) -> None:
+    """Several nodes, as agents or an external registrator write them with
+    ``PUT /v1/catalog/register``: the census reads each and finds check-less instances."""
+    server = devserver_factory(data=_spread(40, 3))
+    client = ConsulClient(ClientSettings(address=server.address))
+    store = Store()
+    batch = ServiceBatch(client, store, WatchHealth(), grace=5.0)
+    deps = {HealthServiceQuery(name=f"svc{i:03d}") for i in range(40)}
+    target = HealthServiceQuery(name="svc007")
+
+    def put(path: str, payload: dict[str, Any]) -> None:
+        httpx.put(f"{server.url}{path}", json=payload, timeout=5).raise_for_status()
+
+    def instance(node: str, port: int) -> dict[str, Any]:
+        service = {"ID": f"x-{node}", "Service": "svc007", "Port": port}
+        return {"Node": node, "Address": f"10.5.0.{node[1:]}", "Service": service}
+
+    try:
+        batch.watch(deps)
+        await _until(lambda: all(store.has(d) for d in deps))
+        # New nodes: the nodes detector names them; each is read and its instances too.
+        for k in range(5):
+            put("/v1/catalog/register", instance(f"r{k}", 9000 + k))
+        await _until(lambda: len(store.get(target)) == 7)
+        assert {i.Node for i in store.get(target)} >= {f"r{k}" for k in range(5)}
+        await asyncio.sleep(0.3)
+        censuses = batch.censuses
+        # The same node again, a new port: only the services table moves.
+        before = _service_reads(server)
+        put("/v1/catalog/register", {**instance("r2", 9100), "SkipNodeUpdate": True})
+        await _until(lambda: any(i.Port == 9100 for i in store.get(target)), timeout=2.5)
+        put("/v1/catalog/deregister", {"Node": "r3", "ServiceID": "x-r3"})
+        await _until(lambda: all(i.Node != "r3" for i in store.get(target)), timeout=2.5)
+        await asyncio.sleep(0.2)
+        assert _new_reads(before, _service_reads(server)) == {"GET /v1/health/service/svc007": 2}
+        assert batch.censuses == censuses + 2 and batch.sweeps == 0
+        assert server.open_connections() <= 16
+    finally:
+        await batch.stop()
         await client.aclose()

@@ -91,3 +91,13 @@ def test_node_writes_explain_indexes() -> None:
     tracker.offer_nodes({"n1": 11}, 11)
     tracker.offer_services({"web": ()}, 11)
     assert tracker.explained()
+
+
+def test_unexplained_lists_the_indexes_no_check_or_node_change_accounts_for() -> None:
+    tracker = _ready(checks={("n1", "c1"): (8, "web")})
+    tracker.offer_checks({("n1", "c1"): (12, "web")}, 12)
+    tracker.offer_services({"web": ()}, 14)
+    assert tracker.unexplained() == {11, 13, 14}
+    assert tracker.unexplained(limit=2) is None
+    tracker.cover_to(13)
+    assert tracker.unexplained() == {14} and not tracker.explained()

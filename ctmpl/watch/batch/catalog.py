@@ -16,8 +16,9 @@ The services table is the blind spot: a write to it that changes no check, no no
 tag (a new instance without checks, a new port for an instance whose checks stay the same)
 is visible only as its index moving. Every Raft index is one write, so a move from ``A`` to
 ``B`` is *explained* when each index in ``(A, B]`` is the ``ModifyIndex`` of a check or node
-change we reacted to (or a removal we saw); otherwise the caller must re-read every watched
-service (a sweep). :class:`CatalogTracker` keeps that account.
+change we reacted to (or a removal we saw); otherwise the caller must find the change by
+other means (a census of the nodes, or a sweep of every watched service).
+:class:`CatalogTracker` keeps that account.
 """
 
 from __future__ import annotations
@@ -148,9 +149,22 @@ class CatalogTracker:
         self.cover()
         return True
 
+    def unexplained(self, limit: int = 10_000) -> set[int] | None:
+        """The indexes up to the services table's that no check or node change explains
+        (None when there are more than ``limit``)."""
+        start, end = self.covered, self.services_index
+        if end - start > limit:
+            return None
+        return {i for i in range(start + 1, end + 1) if i not in self._known}
+
     def cover(self) -> None:
         """Account for every services-table write seen so far (a sweep is under way)."""
-        self.covered = max(self.covered, self.services_index)
+        self.cover_to(self.services_index)
+
+    def cover_to(self, index: int) -> None:
+        """Account for every services-table write up to ``index`` (a census read them all;
+        ``index`` may be ahead of the services detector's last answer)."""
+        self.covered = max(self.covered, index)
         self._known = {i for i in self._known if i > self.covered}
 
     def _note(self, index: int) -> None:
