@@ -3,6 +3,8 @@ session body's defaults as Consul's agent applies them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ctmpl.config.model import TemplateConfig
@@ -73,3 +75,20 @@ def test_codec_refuses_another_template_and_unknown_values() -> None:
 )
 def test_session_checks_follow_consuls_fixup(body: bytes, checks: list[str]) -> None:
     assert decode_session(body, "node").node_checks == checks
+
+
+def test_any_deduplicate_key_switches_dedup_on(tmp_path: Path) -> None:
+    from ctmpl.cli import load_config
+
+    config_file = tmp_path / "c.hcl"
+    config_file.write_text(
+        'deduplicate { prefix = "lb/dedup/" }\ntemplate { source = "a" destination = "b" }\n'
+    )
+    config = load_config(["-config", str(config_file)], {})
+    assert config.deduplicate.enabled and config.deduplicate.prefix == "lb/dedup/"
+    off = tmp_path / "off.hcl"
+    off.write_text(
+        'deduplicate {\n enabled = false\n prefix = "lb/dedup/"\n}\n'
+        'template { source = "a" destination = "b" }\n'
+    )
+    assert not load_config(["-config", str(off)], {}).deduplicate.enabled
