@@ -138,16 +138,41 @@ def counted(pieces: Iterable[str]) -> Iterator[str]:
 
 
 class Output(list[str]):
-    """A list of output pieces that counts what is appended against the output budget."""
+    """A list of output pieces that counts what is appended against the output budget.
+
+    Appending is the hot path of a Go-syntax render, so the budget (size cap, clock) is
+    consulted only when the pieces since the last look add up to a threshold: the cap is
+    still never passed by more than one piece.
+    """
+
+    __slots__ = ("_budget", "_pending", "_threshold")
 
     def __init__(self) -> None:
         super().__init__()
         self._budget = _budget.get()
+        self._pending = 0
+        self._threshold = self._next_threshold()
+
+    def _next_threshold(self) -> int:
+        budget = self._budget
+        if budget is None:
+            return 1 << 62
+        cap = budget.limits.output_size
+        room = cap - budget.output if cap else 1 << 62
+        # Look again after a few KiB (so the clock is read now and then), or at the cap.
+        return max(min(room, 4096), 0)
 
     def append(self, piece: Any) -> None:
-        if self._budget is not None:
-            self._budget.add_output(len(piece))
-        super().append(piece)
+        list.append(self, piece)
+        self._pending += len(piece)
+        if self._pending > self._threshold:
+            self._settle()
+
+    def _settle(self) -> None:
+        assert self._budget is not None
+        pending, self._pending = self._pending, 0
+        self._budget.add_output(pending)
+        self._threshold = self._next_threshold()
 
 
 __all__ = [
