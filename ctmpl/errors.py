@@ -27,6 +27,7 @@ the process exit code)::
     │   └── CheckFailed                 ctmpl.output.apply: the check command refused it
     ├── CommandError                    a command exited non-zero or timed out
     ├── LimitError                      a resource bound (the ``limits`` block) was reached
+    ├── SharedDataError                 ctmpl.dedup.codec: dedup data this ctmpl cannot read
     ├── GoError                         a value Go's own library would reject
     │   ├── DecodeError                 ctmpl.golang.consuljson (request bodies)
     │   ├── JSONEncodeError             ctmpl.golang.jsonfmt

@@ -210,7 +210,8 @@ async def test_real_nginx_check_rejects_an_invalid_config(
     devserver.kv_put("lb/extra", "keepalive_timeout 30;")
     async with RunningRunner(_config(devserver, template)) as runner:
         await eventually(lambda: "keepalive_timeout 30;" in (text_of(out) or ""), what="render")
-        assert lines_of(reloads) == ["run"]
+        # The reload runs once the file is in place: wait for it, not for a moment.
+        await eventually(lambda: lines_of(reloads) == ["run"], what="the reload")
         devserver.kv_put("lb/extra", "this_is_not_a_directive on;")
         name = template.name
         await eventually(
@@ -222,7 +223,7 @@ async def test_real_nginx_check_rejects_an_invalid_config(
         assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         devserver.kv_put("lb/extra", "keepalive_timeout 40;")
         await eventually(lambda: "keepalive_timeout 40;" in (text_of(out) or ""), what="fixed")
-        assert lines_of(reloads) == ["run", "run"]
+        await eventually(lambda: lines_of(reloads) == ["run", "run"], what="the second reload")
 
 
 def _quiet(*argv: str) -> bool:
