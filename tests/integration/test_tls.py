@@ -178,11 +178,14 @@ async def test_missing_client_certificate_is_refused(
         address=mtls_addr, ssl=True, ca_cert=ca_file, server_name="consul.test"
     )
     # With TLS 1.3 the server's "certificate required" alert arrives after the client's
-    # handshake completed: the client sees the alert or the connection closing unanswered.
+    # handshake completed: the client sees the alert, the connection closing unanswered, or
+    # (when the server's close overtakes the alert) a reset while reading the answer. Not a
+    # refused or timed-out connection: the handshake itself went through.
     with pytest.raises(ConsulUnavailable) as refused:
         await _get(settings)
     assert re.search(
-        r"CERTIFICATE_REQUIRED|certificate required|disconnected without sending a response",
+        r"CERTIFICATE_REQUIRED|certificate required|disconnected without sending a response"
+        r"|: ReadError$",
         str(refused.value),
         re.IGNORECASE,
     ), refused.value
