@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ctmpl.golang.durations import format_go_duration, parse_go_duration
@@ -50,6 +51,8 @@ class SessionStore:
     kv: dict[str, KVEntry]
     tombstones: dict[str, int]
     session_ttl_min: float = SESSION_TTL_MIN
+    #: State's write transaction (a context manager handing out the next index).
+    _txn: Callable[[], Any]
 
     def _clear_sessions(self) -> None:
         for timer in getattr(self, "_session_timers", {}).values():
@@ -58,9 +61,6 @@ class SessionStore:
         self._session_timers: dict[str, threading.Timer] = {}
         #: Key -> the clock time until which no session may acquire it.
         self.lock_delays: dict[str, float] = {}
-
-    def _txn(self) -> Any:  # pragma: no cover - provided by State
-        raise NotImplementedError
 
     # ----------------------------------------------------------------- create / destroy
 
