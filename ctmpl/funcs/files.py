@@ -21,6 +21,7 @@ from ctmpl.funcs.args import expect_str, go_quote
 from ctmpl.funcs.text import GO_SPACE
 from ctmpl.output import sandbox
 from ctmpl.sources.file import FileQuery
+from ctmpl.template import limits
 from ctmpl.template.context import current
 from ctmpl.template.registry import Registry
 
@@ -161,6 +162,7 @@ def plugin(name: Any, *args: Any) -> str:
         if value:
             argv.append(value)
     label = f"plugin: exec {go_quote(program)}"
+    limits.program_started()
     try:
         proc = subprocess.Popen(
             argv,

@@ -59,6 +59,10 @@ WRITE_RETRY_MAX = 30.0
 #: A command's output is logged at INFO up to this many lines of this many characters.
 OUTPUT_LINES = 20
 OUTPUT_LINE_CHARS = 500
+#: A template whose last render took less than this (and ran no program) renders on the
+#: event loop: handing it to a thread and back costs about a millisecond, more than such
+#: a render. Slower ones, and every first render, run in a worker thread.
+INLINE_RENDER = 0.002
 
 ClientFactory = Callable[[Config, Observer], ConsulClient]
 ConfigLoader = Callable[[], Config]
@@ -88,6 +92,8 @@ class TemplateState:
     #: Consecutive failed writes, for the retry backoff.
     write_failures: int = 0
     retry: asyncio.TimerHandle | None = None
+    #: The last render was quick and ran no program: render the next one on the event loop.
+    inline: bool = False
 
     def cancel_timers(self) -> None:
         if self.timer is not None:
@@ -444,15 +450,18 @@ class Runner:
         return outcome
 
     async def _render(self, state: TemplateState) -> RenderResult:
-        """Render in a worker thread, so that watches and /healthz go on answering during a
-        slow render or ``plugin`` call, within the configured limits."""
+        """Render within the configured limits: on the event loop when the template's last
+        render was quick (``INLINE_RENDER``), else in a worker thread, so that watches and
+        /healthz go on answering during a slow render or ``plugin`` call."""
         context = self._context(state.config, self.store.snapshot())
         limits = self.config.limits
         template = state.template
 
         def render() -> RenderResult:
-            with render_budget(limits, state.config.name):
+            started = time.perf_counter()
+            with render_budget(limits, state.config.name) as budget:
                 result = template.render(context)
+            state.inline = not budget.ran_program and time.perf_counter() - started < INLINE_RENDER
             cap = limits.output_size
             if result.text is not None and cap and len(result.text) * 4 > cap:
                 size = len(result.text.encode("utf-8"))
@@ -462,6 +471,8 @@ class Runner:
                     return dataclasses.replace(result, text=None, error=error)
             return result
 
+        if state.inline:
+            return render()
         return await asyncio.to_thread(render)
 
     def _context(self, config: TemplateConfig, store: Store) -> RenderContext:

@@ -63,6 +63,9 @@ class Budget:
         self.deadline = time.monotonic() + limits.render_time if limits.render_time > 0 else None
         self.output = 0
         self._steps = 0
+        #: A program ran during the render (``plugin``): it may take long, whatever the
+        #: render took this time.
+        self.ran_program = False
 
     def step(self) -> None:
         self._steps += 1
@@ -105,6 +108,13 @@ def current() -> Limits:
     return budget.limits if budget is not None else DEFAULT
 
 
+def program_started() -> None:
+    """The render runs a program (``plugin``): say so to the budget."""
+    budget = _budget.get()
+    if budget is not None:
+        budget.ran_program = True
+
+
 def step() -> None:
     """One step of work: look at the clock now and then."""
     budget = _budget.get()
@@ -126,15 +136,34 @@ def check_size(size: int, what: str) -> None:
         raise LimitError(f"{what}: {size} bytes is more than {cap} (limits.output_size)")
 
 
+def _look_after(budget: Budget | None) -> int:
+    """Output to let pass before looking at the budget again: a few KiB (so that the clock
+    is read now and then), or what is left below the size cap."""
+    if budget is None:
+        return 1 << 62
+    cap = budget.limits.output_size
+    room = cap - budget.output if cap else 1 << 62
+    return max(min(room, 4096), 0)
+
+
 def counted(pieces: Iterable[str]) -> Iterator[str]:
-    """Pass rendered pieces through, counting them against the output budget."""
+    """Pass rendered pieces through, counting them against the output budget (every few
+    KiB: the cap is still never passed by more than one piece)."""
     budget = _budget.get()
     if budget is None:
         yield from pieces
         return
+    pending = 0
+    threshold = _look_after(budget)
     for piece in pieces:
-        budget.add_output(len(piece))
+        pending += len(piece)
+        if pending > threshold:
+            budget.add_output(pending)
+            pending = 0
+            threshold = _look_after(budget)
         yield piece
+    if pending:
+        budget.add_output(pending)
 
 
 class Output(list[str]):
@@ -151,16 +180,7 @@ class Output(list[str]):
         super().__init__()
         self._budget = _budget.get()
         self._pending = 0
-        self._threshold = self._next_threshold()
-
-    def _next_threshold(self) -> int:
-        budget = self._budget
-        if budget is None:
-            return 1 << 62
-        cap = budget.limits.output_size
-        room = cap - budget.output if cap else 1 << 62
-        # Look again after a few KiB (so the clock is read now and then), or at the cap.
-        return max(min(room, 4096), 0)
+        self._threshold = _look_after(self._budget)
 
     def append(self, piece: Any) -> None:
         list.append(self, piece)
@@ -172,7 +192,7 @@ class Output(list[str]):
         assert self._budget is not None
         pending, self._pending = self._pending, 0
         self._budget.add_output(pending)
-        self._threshold = self._next_threshold()
+        self._threshold = _look_after(self._budget)
 
 
 __all__ = [
