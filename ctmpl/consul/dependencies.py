@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import weakref
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -221,7 +222,7 @@ async def _fetch_health(
     answer = await client.get(path, params, index=index, wait=wait)
     entries = _expect(path, answer.body if answer.body is not None else [], list)
     try:
-        services = _health_services(dep, entries)
+        services = _health_services(dep, entries, answer.index)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConsulProtocolError(
             f"{path}: malformed service entry ({type(exc).__name__}: {exc})", endpoint=path
@@ -233,29 +234,52 @@ async def _fetch_health(
     return Fetched.of(services, answer)
 
 
-#: The instances of each health query's last answer, by a digest of their JSON. An answer
-#: mostly repeats the previous one (a change touches one instance), and encoding an entry
-#: costs a third of converting it: the unchanged ones are reused, the others converted.
-#: Weak keys: an entry lives as long as the query does.
-_LAST_ANSWER: weakref.WeakKeyDictionary[Dependency, dict[bytes, HealthService]] = (
+#: The instances of each health query's last answer by fingerprint, and that answer's index.
+#: An answer mostly repeats the previous one (a change touches one instance): the unchanged
+#: instances are reused, the others converted. Weak keys: an entry lives as long as the query.
+_LAST_ANSWER: weakref.WeakKeyDictionary[Dependency, tuple[int, dict[Hashable, HealthService]]] = (
     weakref.WeakKeyDictionary()
 )
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
-def _health_services(dep: Dependency, entries: list[Any]) -> list[HealthService]:
-    """``health_service_from_json`` of each entry, reusing the models of the last answer."""
-    previous = _LAST_ANSWER.get(dep) or {}
-    current: dict[bytes, HealthService] = {}
+def _fingerprint(entry: Any) -> Hashable:
+    """What tells an entry's content apart. Every write to a node, a service instance or a
+    check gives it a new ``ModifyIndex`` (Consul's Raft index), so the node's, the
+    instance's and each check's identify the entry; an entry lacking one is identified by a
+    digest of its whole JSON."""
+    try:
+        node, service = entry["Node"], entry["Service"]
+        marks = [node.get("ModifyIndex"), node.get("Node"), service.get("ModifyIndex")]
+        marks.append(service.get("ID"))
+        for check in entry.get("Checks") or ():
+            marks += (check.get("ModifyIndex"), check.get("CheckID"))
+    except (KeyError, TypeError, AttributeError):
+        marks = [None]
+    if all((type(mark) is int and mark > 0) or type(mark) is str for mark in marks):
+        return tuple(marks)
+    return hashlib.blake2b(_ENCODER.encode(entry).encode(), digest_size=16).digest()
+
+
+def _health_services(dep: Dependency, entries: list[Any], index: int) -> list[HealthService]:
+    """``health_service_from_json`` of each entry, reusing the models of the last answer.
+
+    Indexes going backwards mean another Consul (a restart, a restore): its indexes say
+    nothing of what the last answer held, so nothing is reused.
+    """
+    last_index, previous = _LAST_ANSWER.get(dep) or (0, {})
+    if index < last_index:
+        previous = {}
+    current: dict[Hashable, HealthService] = {}
     services = []
     for entry in entries:
-        digest = hashlib.blake2b(_ENCODER.encode(entry).encode(), digest_size=16).digest()
-        service = previous.get(digest)
+        fingerprint = _fingerprint(entry)
+        service = previous.get(fingerprint)
         if service is None:
             service = health_service_from_json(entry)
-        current[digest] = service
+        current[fingerprint] = service
         services.append(service)
-    _LAST_ANSWER[dep] = current
+    _LAST_ANSWER[dep] = (index, current)
     return services
 
 

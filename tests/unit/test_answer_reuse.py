@@ -1,4 +1,8 @@
-"""A health query's answer reuses the models of the instances its last answer already had."""
+"""A health query's answer reuses the models of the instances its last answer already had.
+
+An instance is known again by its node's, its own and its checks' ``ModifyIndex`` (each
+write to one of them gives it a new Raft index), or, where one is missing, by its whole JSON.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,62 @@ from ctmpl.consul.dependencies import HealthServiceQuery, _health_services
 from ctmpl.consul.models import health_service_from_json
 
 
-def _entry(k: int, status: str = "passing") -> dict[str, Any]:
-    return {
+def _entry(k: int, status: str = "passing", *, indexed: bool = True) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "Node": {"Node": "n1", "Address": "10.0.0.1"},
         "Service": {"ID": f"web-{k}", "Service": "web", "Address": "", "Port": 8000 + k},
         "Checks": [{"Node": "n1", "CheckID": f"c{k}", "Status": status}],
     }
+    if indexed:
+        entry["Node"]["ModifyIndex"] = 5
+        entry["Service"]["ModifyIndex"] = 10 + k
+        entry["Checks"][0]["ModifyIndex"] = 20 + k + (100 if status != "passing" else 0)
+    return entry
 
 
 def test_unchanged_instances_are_the_same_objects_and_changed_ones_are_new() -> None:
-    dep = HealthServiceQuery(name="reuse-a")
-    first = _health_services(dep, [_entry(0), _entry(1)])
-    again = _health_services(dep, copy.deepcopy([_entry(0), _entry(1, "critical"), _entry(2)]))
-    assert again[0] is first[0]
-    assert again[1] is not first[1] and again[1].Status == "critical"
-    assert [s.ID for s in again] == ["web-0", "web-1", "web-2"]
-    assert again == [
-        health_service_from_json(e) for e in [_entry(0), _entry(1, "critical"), _entry(2)]
-    ]
+    for indexed in (True, False):
+        dep = HealthServiceQuery(name=f"reuse-a-{indexed}")
+        first = _health_services(dep, [_entry(0, indexed=indexed), _entry(1, indexed=indexed)], 7)
+        changed = [_entry(0), _entry(1, "critical"), _entry(2)]
+        if not indexed:
+            changed = [_entry(k, s, indexed=False) for k, s in ((0, "passing"), (1, "critical"))]
+            changed.append(_entry(2, indexed=False))
+        again = _health_services(dep, copy.deepcopy(changed), 8)
+        assert again[0] is first[0]
+        assert again[1] is not first[1] and again[1].Status == "critical"
+        assert [s.ID for s in again] == ["web-0", "web-1", "web-2"]
+        assert again == [health_service_from_json(e) for e in changed]
+
+
+def test_an_entry_without_indexes_is_known_by_its_content() -> None:
+    dep = HealthServiceQuery(name="reuse-content")
+    first = _health_services(dep, [_entry(0, indexed=False)], 7)
+    moved = _entry(0, indexed=False)
+    moved["Service"]["Port"] = 9999
+    again = _health_services(dep, [moved], 8)
+    assert again[0] is not first[0] and again[0].Port == 9999
+
+
+def test_indexes_going_backwards_reuse_nothing() -> None:
+    """Another Consul (a restart, a restore) numbers its writes anew: the same indexes may
+    stand for other content there."""
+    dep = HealthServiceQuery(name="reuse-restart")
+    first = _health_services(dep, [_entry(0)], 50)
+    renumbered = _entry(0)
+    renumbered["Node"]["Address"] = "10.9.9.9"
+    again = _health_services(dep, [renumbered], 3)
+    assert again[0] is not first[0] and again[0].Address == "10.9.9.9"
 
 
 def test_a_query_does_not_reuse_another_querys_models() -> None:
-    one = _health_services(HealthServiceQuery(name="reuse-b"), [_entry(0)])
-    other = _health_services(HealthServiceQuery(name="reuse-c"), [_entry(0)])
+    one = _health_services(HealthServiceQuery(name="reuse-b"), [_entry(0)], 7)
+    other = _health_services(HealthServiceQuery(name="reuse-c"), [_entry(0)], 7)
     assert one == other and one[0] is not other[0]
 
 
 def test_only_the_last_answer_is_kept() -> None:
     dep = HealthServiceQuery(name="reuse-d")
-    first = _health_services(dep, [_entry(0)])
-    _health_services(dep, [_entry(1)])
-    assert _health_services(dep, [_entry(0)])[0] is not first[0]
+    first = _health_services(dep, [_entry(0)], 7)
+    _health_services(dep, [_entry(1)], 8)
+    assert _health_services(dep, [_entry(0)], 9)[0] is not first[0]
