@@ -3,17 +3,17 @@
 The API itself (:func:`ctmpl.memconsul.api.create_handler`) is the one ``ctmpl -data``
 serves; around it the dev server adds, from the outside in: fault injection and request
 counting (:class:`FaultMiddleware`, which also sets Consul's ``Vary`` header), gzip above
-Go's threshold, and with ``debug_api`` the fault API under ``/_devserver/``. The app needs
-no lifespan events, network or background tasks, so it also serves through
-``httpx.ASGITransport``; health-check runners belong to the server.
+Go's threshold (:class:`~ctmpl.devserver.asgi.Compressor`), and with ``debug_api`` the
+fault API under ``/_devserver/``. The app needs no lifespan events, network or background
+tasks, so it also serves through ``httpx.ASGITransport``; health-check runners belong to
+the server.
 """
 
 from __future__ import annotations
 
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
-from ctmpl.devserver.asgi import asgi_app
+from ctmpl.devserver.asgi import Compressor, asgi_app
 from ctmpl.devserver.debug import with_debug_api
 from ctmpl.devserver.faults import FaultMiddleware, Faults
 from ctmpl.memconsul.api import create_handler
@@ -43,7 +43,5 @@ def create_app(
     handler = create_handler(state, acl_token=acl_token, pretty=pretty)
     if debug_api:
         handler = with_debug_api(faults, handler)
-    app: ASGIApp = GZipMiddleware(
-        asgi_app(handler), minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL
-    )
+    app = asgi_app(handler, Compressor(GZIP_MIN_SIZE, GZIP_LEVEL))
     return FaultMiddleware(app, faults)

@@ -8,7 +8,9 @@ answered with a plain 500 and re-raised for the server to log, as Starlette does
 
 from __future__ import annotations
 
+import gzip
 import logging
+from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,8 +71,50 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def asgi_app(handler: Handler) -> ASGIApp:
-    """Serve ``handler`` over ASGI."""
+class Compressor:
+    """gzip for answers of at least ``min_size`` bytes to clients that accept it, as
+    Consul's HTTP server (Go's gziphandler) does.
+
+    One answer shared by identical waiting queries
+    (:class:`~ctmpl.memconsul.api.answers.SharedAnswers`) is the same bytes object for all
+    of them: it is compressed once, not once per client.
+    """
+
+    def __init__(self, min_size: int, level: int, keep: int = 8) -> None:
+        self.min_size = min_size
+        self.level = level
+        self._keep = keep
+        self._recent: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()
+
+    def __call__(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
+        body = response.body
+        names = {name for name, _ in response.headers}
+        if (
+            len(body) < self.min_size
+            or "content-encoding" in names
+            or "gzip" not in (request.headers.get("accept-encoding") or "")
+        ):
+            return response
+        headers = [(k, v) for k, v in response.headers if k != "content-length"]
+        compressed = self._compress(body)
+        headers += [("content-encoding", "gzip"), ("content-length", str(len(compressed)))]
+        if "vary" not in names:
+            headers.append(("vary", "Accept-Encoding"))
+        return ApiResponse(response.status, headers, compressed)
+
+    def _compress(self, body: bytes) -> bytes:
+        known = self._recent.get(id(body))
+        if known is not None and known[0] is body:
+            return known[1]
+        compressed = gzip.compress(body, self.level, mtime=0)
+        self._recent[id(body)] = (body, compressed)
+        if len(self._recent) > self._keep:
+            self._recent.popitem(last=False)
+        return compressed
+
+
+def asgi_app(handler: Handler, compressor: Compressor | None = None) -> ASGIApp:
+    """Serve ``handler`` over ASGI, compressing answers with ``compressor`` if given."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -78,8 +122,11 @@ def asgi_app(handler: Handler) -> ASGIApp:
             return
         if scope["type"] != "http":
             return
+        request = api_request(scope, receive)
         try:
-            response = await handler(api_request(scope, receive))
+            response = await handler(request)
+            if compressor is not None:
+                response = compressor(request, response)
         except _ClientGone:
             return
         except Exception:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import pytest
 
 from ctmpl.golang import jsondecode as gojson
 from ctmpl.golang.durations import format_go_duration, parse_go_duration
-from ctmpl.golang.jsonencode import encode_http_body
+from ctmpl.golang.jsonencode import encode, encode_http_body
 from ctmpl.memconsul.definitions import SERVICE_DEFINITION, BadRequest, decode_service_definition
 
 
@@ -116,3 +119,40 @@ def test_script_checks_are_refused_with_500() -> None:
     with pytest.raises(BadRequest) as failure:
         decode_service_definition(b'{"Name": "x", "Check": {"Args": ["a"], "Interval": "1s"}}')
     assert failure.value.status == 500
+
+
+def _random_plain(rng: random.Random, depth: int = 0) -> Any:
+    """A value of the kinds the dev server's answers are made of, with awkward strings."""
+    kinds = ["str", "int", "float", "bool", "none"] + (["list", "dict"] if depth < 4 else [])
+    kind = rng.choice(kinds)
+    if kind == "str":
+        alphabet = 'ab <>&"\\\n\t\x01\x7f\u00e9\u2028\u2029\U0001f600/'
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+    if kind == "int":
+        return rng.choice([0, -1, 7, 2**53, -(2**63)])
+    if kind == "float":
+        return rng.choice([0.0, -0.0, 1.0, 0.5, 1e-7, 1e21, 123456.789, 1 / 3])
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "none":
+        return None
+    if kind == "list":
+        return [_random_plain(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {f"K{n}<&>": _random_plain(rng, depth + 1) for n in range(rng.randrange(4))}
+
+
+@pytest.mark.parametrize("pretty", [True, False])
+def test_the_fast_path_writes_what_the_general_encoder_writes(pretty: bool) -> None:
+    """Dev-server answers take the standard library's encoder loop; 2,000 random values of
+    their kinds come out byte for byte as the general Go encoder writes them."""
+    rng = random.Random(19)
+    for _ in range(2000):
+        value = _random_plain(rng)
+        general = encode(value, indent="    " if pretty else None, sort_keys=False) + "\n"
+        assert encode_http_body(value, pretty=pretty) == general.encode("utf-8"), value
+
+
+def test_values_the_fast_path_cannot_write_take_the_general_path() -> None:
+    """A lone surrogate (Go writes U+FFFD) and bytes (base64 in Go) leave the fast path."""
+    body = encode_http_body({"s": "\ud800", "b": b"xy"}, pretty=False)
+    assert body == b'{"s":"\xef\xbf\xbd","b":"eHk="}\n'

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ctmpl.golang.jsonencode import encode_http_body
 from ctmpl.memconsul import queries, registration
 from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
 from ctmpl.memconsul.api.routing import Route, route
@@ -17,10 +18,12 @@ from ctmpl.memconsul.api.web import (
     bool_param,
     check_dc,
     check_enterprise,
+    encoded_body,
     json_body,
     meta_headers,
     node_meta,
     query_options,
+    token_of,
 )
 from ctmpl.memconsul.queries import Result
 
@@ -42,12 +45,17 @@ async def read(
             status=500,
         )
     authz = authorize(request, ctx)
-    result = await blocking(request, ctx, opts, run)
+    key = ctx.answers.key(request, token_of(request))
+    result = await blocking(request, ctx, opts, ctx.answers.query(key, run))
     headers = meta_headers(result.index, opts.consistency)
     if opts.cached and request.path.startswith(CACHED_ENDPOINTS):
         headers["X-Cache"] = "MISS"
-    body = filtered_body if authz.filtered else result.body
-    return json_body(ctx, body, headers=headers)
+    if authz.filtered:
+        return json_body(ctx, filtered_body, headers=headers)
+    body = ctx.answers.encoded(
+        key, result, lambda: encode_http_body(result.body, pretty=ctx.pretty)
+    )
+    return encoded_body(ctx, body, headers=headers)
 
 
 def _required(request: ApiRequest, name: str, reason: str) -> str:

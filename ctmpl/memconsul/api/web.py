@@ -17,6 +17,7 @@ from typing import Any
 
 from ctmpl.golang.durations import parse_bool, parse_go_duration
 from ctmpl.golang.jsonencode import encode_http_body
+from ctmpl.memconsul.api.answers import SharedAnswers
 from ctmpl.memconsul.api.messages import ApiRequest, ApiResponse
 from ctmpl.memconsul.definitions import BadRequest
 from ctmpl.memconsul.queries import Result
@@ -39,6 +40,10 @@ class AppContext:
     max_wait: float = MAX_WAIT
     default_wait: float = DEFAULT_WAIT
     extra: dict[str, Any] = field(default_factory=dict)
+    answers: SharedAnswers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answers = SharedAnswers(self.state)
 
     @property
     def acl_enabled(self) -> bool:
@@ -81,8 +86,15 @@ def json_body(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> ApiResponse:
+    return encoded_body(ctx, encode_http_body(body, pretty=ctx.pretty), status, headers)
+
+
+def encoded_body(
+    ctx: AppContext, body: bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> ApiResponse:
+    """A JSON answer already encoded."""
     return ApiResponse.build(
-        encode_http_body(body, pretty=ctx.pretty),
+        body,
         status=status,
         headers=base_headers(ctx) | (headers or {}),
         media_type="application/json",
