@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import socket
@@ -105,6 +106,21 @@ class ClientSettings:
         if "://" in self.address:
             return self.address.lower().startswith("https://")
         return self.ssl
+
+    @property
+    def on_loopback(self) -> bool:
+        """Whether Consul is on this machine's loopback interface (``localhost``,
+        127.0.0.0/8, ``::1``)."""
+        try:
+            host = httpx.URL(self.base_url).host
+        except httpx.InvalidURL:
+            return False  # the client refuses the address with its own message
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def shown_url(self) -> str:
@@ -216,6 +232,10 @@ class ConsulClient:
         self.observer = observer
         register_secrets(*settings.secrets())
         headers = {"User-Agent": USER_AGENT}
+        if settings.on_loopback:
+            # Compressing an answer that never leaves the machine costs CPU at both ends
+            # and saves nothing: a local agent is asked for it as it is.
+            headers["Accept-Encoding"] = "identity"
         if settings.token:
             headers["X-Consul-Token"] = settings.token
         self._connect_timeout = settings.connect_timeout

@@ -170,3 +170,28 @@ def test_transport_settings_become_pool_limits() -> None:
     assert (polls.max_connections, reads.max_connections) == (None, 8)
     assert ClientSettings(ssl=True).connect_timeout == 40.0
     assert ClientSettings().connect_timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("address", "local"),
+    [
+        ("127.0.0.1:8500", True),
+        ("127.9.9.9:8500", True),
+        ("localhost:8500", True),
+        ("http://[::1]:8500", True),
+        ("10.0.0.1:8500", False),
+        ("https://consul.test:8501", False),
+    ],
+)
+@respx.mock
+async def test_a_consul_on_loopback_is_not_asked_to_compress(address: str, local: bool) -> None:
+    """Compressing an answer that stays on the machine costs CPU at both ends; any other
+    Consul is asked for gzip, as Go's HTTP client does."""
+    settings = ClientSettings(address=address)
+    assert settings.on_loopback is local
+    route = respx.get(f"{settings.base_url}/v1/kv/a").mock(return_value=_ok([]))
+    client = ConsulClient(settings)
+    await client.get("/v1/kv/a")
+    await client.aclose()
+    accepted = route.calls.last.request.headers["Accept-Encoding"]
+    assert (accepted == "identity") if local else ("gzip" in accepted)
