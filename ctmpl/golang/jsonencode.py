@@ -16,7 +16,7 @@ import dataclasses
 import json.encoder as json_encoder
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ctmpl.errors import GoError
@@ -93,6 +93,40 @@ def encode(
     return "".join(parts)
 
 
+class KeyedList(list[Any]):
+    """A list whose items come with keys that identify their content: ``encode_http_body``
+    encodes an item once per key and reuses the text while the key recurs (a table of
+    thousands of records of which one changed is encoded as one record)."""
+
+    def __init__(self, items: list[Any], keys: list[Hashable]) -> None:
+        super().__init__(items)
+        self.keys = keys
+
+
+#: Encoded items of keyed lists, by (key, indented): bounded, emptied when full.
+_FRAGMENTS: dict[tuple[Hashable, bool], str] = {}
+_FRAGMENTS_MAX = 100_000
+
+
+def _encode_keyed(value: KeyedList, indent: str | None) -> bytes:
+    if not value:
+        return b"[]\n"
+    if len(_FRAGMENTS) > _FRAGMENTS_MAX:
+        _FRAGMENTS.clear()
+    parts = []
+    for item, key in zip(value, value.keys, strict=True):
+        fragment = _FRAGMENTS.get((key, indent is not None))
+        if fragment is None:
+            fragment = _encode_plain(item, indent)[:-1].decode("utf-8")
+            if indent is not None:  # one level deeper; a newline is never inside a string
+                fragment = indent + fragment.replace("\n", "\n" + indent)
+            _FRAGMENTS[(key, indent is not None)] = fragment
+        parts.append(fragment)
+    if indent is None:
+        return ("[" + ",".join(parts) + "]\n").encode("utf-8")
+    return ("[\n" + ",\n".join(parts) + "\n]\n").encode("utf-8")
+
+
 def encode_http_body(value: Any, *, pretty: bool = True) -> bytes:
     """What Consul's HTTP API writes: ``json.MarshalIndent(v, "", "    ")`` (or ``Marshal``)
     and a newline, in UTF-8, with dicts in their own order (they stand for Consul's structs).
@@ -104,6 +138,8 @@ def encode_http_body(value: Any, *, pretty: bool = True) -> bytes:
     """
     indent = "    " if pretty else None
     try:
+        if type(value) is KeyedList:
+            return _encode_keyed(value, indent)
         return _encode_plain(value, indent)
     except _NotPlain:
         return (encode(value, indent=indent, sort_keys=False) + "\n").encode("utf-8")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ctmpl.golang.jsonencode import KeyedList
 from ctmpl.memconsul import views
 from ctmpl.memconsul.model import CheckRecord, ServiceRecord
 from ctmpl.memconsul.notify import Watch, kv_topic
@@ -264,7 +265,10 @@ def catalog_node(state: State, name: str) -> Result:
 
 def _checks_result(state: State, checks: Iterable[CheckRecord], near: str | None = None) -> Result:
     ordered = _order(checks, lambda c: c.node, lambda c: c.check_id, resolve_near(state, near))
-    body = [views.health_check(c) for c in ordered]
+    # Keyed: a table of thousands of checks of which one changed is encoded as one check.
+    body = KeyedList(
+        [views.health_check(c) for c in ordered], [views.health_check_key(c) for c in ordered]
+    )
     return Result(state.tables["checks"], body, Watch.of("checks"))
 
 

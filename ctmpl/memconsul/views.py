@@ -98,6 +98,27 @@ def agent_service(rec: ServiceRecord, datacenter: str) -> dict[str, Any]:
     return out
 
 
+def health_check_key(rec: CheckRecord) -> tuple[object, ...]:
+    """Everything :func:`health_check` (catalog view) shows of ``rec``: equal keys, equal
+    JSON."""
+    return (
+        rec.node,
+        rec.check_id,
+        rec.name,
+        rec.status,
+        rec.notes,
+        rec.output,
+        rec.service_id,
+        rec.service_name,
+        tuple(rec.service_tags),
+        rec.type,
+        rec.interval,
+        rec.timeout,
+        rec.create_index,
+        rec.modify_index,
+    )
+
+
 def health_check(rec: CheckRecord, *, local: bool = False) -> dict[str, Any]:
     """A ``structs.HealthCheck``; ``local`` shows the agent's view (latest output, no index)."""
     return {

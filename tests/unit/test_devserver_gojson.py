@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 import pytest
 
 from ctmpl.golang import jsondecode as gojson
+from ctmpl.golang import jsonencode
 from ctmpl.golang.durations import format_go_duration, parse_go_duration
 from ctmpl.golang.jsonencode import encode, encode_http_body
 from ctmpl.memconsul.definitions import SERVICE_DEFINITION, BadRequest, decode_service_definition
@@ -156,3 +158,30 @@ def test_values_the_fast_path_cannot_write_take_the_general_path() -> None:
     """A lone surrogate (Go writes U+FFFD) and bytes (base64 in Go) leave the fast path."""
     body = encode_http_body({"s": "\ud800", "b": b"xy"}, pretty=False)
     assert body == b'{"s":"\xef\xbf\xbd","b":"eHk="}\n'
+
+
+@pytest.mark.parametrize("pretty", [True, False])
+def test_a_keyed_list_writes_what_a_list_writes_and_reuses_each_items_text(
+    pretty: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's records are encoded once per key: the second answer, with one record
+    changed, encodes that one only, and both come out as the plain list would."""
+    rng = random.Random(7)
+    records = [{"ID": f"c{n}", "Value": _random_plain(rng)} for n in range(50)]
+    encoded: list[Any] = []
+    plain = jsonencode._encode_plain
+
+    def counting(value: Any, indent: str | None) -> bytes:
+        encoded.append(value)
+        return plain(value, indent)
+
+    monkeypatch.setattr(jsonencode, "_encode_plain", counting)
+    for round_ in range(2):
+        if round_:
+            records[17] = {"ID": "c17", "Value": "changed <&>"}
+        keys: list[Any] = [(pretty, r["ID"], json.dumps(r["Value"])) for r in records]
+        body = encode_http_body(jsonencode.KeyedList(records, keys), pretty=pretty)
+        general = encode(records, indent="    " if pretty else None, sort_keys=False) + "\n"
+        assert body == general.encode("utf-8")
+    assert len(encoded) == 51
+    assert encode_http_body(jsonencode.KeyedList([], []), pretty=pretty) == b"[]\n"
