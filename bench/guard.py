@@ -12,6 +12,9 @@ floor's:
   blocking query on the same endpoint of the same dev server returns;
 - ``change latency vs consul-template`` (where it is installed): the same changes, ctmpl's
   median / consul-template's, both watching the service on the same dev server;
+- ``batched change``: one new instance with a health check among 300 watched services,
+  register -> in the destination, for the batched watch / for a per-dependency watch of
+  the same template, both running on the same dev server;
 - ``start-up``: wall time of ``ctmpl -once`` on the reference template / ``python -c
   "import asyncio, httpx, jinja2"``;
 - ``peak RSS``: ``ctmpl -once``'s peak resident set / that same bare interpreter's.
@@ -47,7 +50,7 @@ from bench.harness import (
     service_data,
     wait_all,
 )
-from bench.scenarios import LATENCY_GO, LATENCY_JINJA, renderers
+from bench.scenarios import LATENCY_GO, LATENCY_JINJA, SCALE_JINJA, renderers
 
 RECORDED = Path(__file__).with_name("recorded.json")
 PREFIX = "guard / "
@@ -242,8 +245,50 @@ def _blocking_query_reaction(
     return answer["at"] - started
 
 
+def batched_ratio(
+    services: int = 300, changes: int = 7, env: dict[str, str] | None = None
+) -> dict[str, Figure]:
+    """Median register->destination latency of a change with a health check among
+    ``services`` watched services: batched (``env`` applies to it) / per dependency, both
+    watching the same dev server, each change timed for both."""
+    with devserver(service_data(services, 2)) as (server, workdir):
+        batched = ctmpl_tool("batched", SCALE_JINJA, "-consul-watch-mode", "batched")
+        per_dependency = ctmpl_tool(
+            "per-dependency", SCALE_JINJA, "-consul-watch-mode", "per-dependency"
+        )
+        running = [
+            batched.start(server.address, workdir, workdir / "out-batched", env=env),
+            per_dependency.start(server.address, workdir, workdir / "out-per-dependency"),
+        ]
+        try:
+            wait_all(running, lambda text: text.count("server ") >= 2 * services)
+            time.sleep(1)  # every watch in its blocking query
+            ours: list[float] = []
+            floor: list[float] = []
+            for k in range(changes):
+                marker = f"10.200.0.1:{9000 + k};"
+                started = time.perf_counter()
+                server.register(
+                    {
+                        "ID": f"guard-{k}",
+                        "Name": "svc0007",
+                        "Address": "10.200.0.1",
+                        "Port": 9000 + k,
+                        "Check": {"TTL": "10m", "Status": "passing"},
+                    }
+                )
+                seen = wait_all(running, lambda text, m=marker: m in text)  # type: ignore[misc]
+                ours.append(seen[0] - started)
+                floor.append(seen[1] - started)
+                time.sleep(0.3)
+        finally:
+            for tool in running:
+                tool.stop()
+    return {"batched change": Figure(median(ours), median(floor))}
+
+
 def measure_all() -> dict[str, Figure]:
-    return {**render_ratios(), **once_ratios(), **latency_ratio()}
+    return {**render_ratios(), **once_ratios(), **latency_ratio(), **batched_ratio()}
 
 
 def recorded() -> dict[str, float]:

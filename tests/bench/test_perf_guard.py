@@ -52,6 +52,7 @@ def test_guard_covers_every_recorded_figure() -> None:
         "peak RSS",
         "change latency",
         guard.VS_REFERENCE,
+        "batched change",
     }
 
 
@@ -65,6 +66,10 @@ def test_once_start_up_and_peak_rss_have_not_regressed() -> None:
 
 def test_change_latency_has_not_regressed() -> None:
     _guarded(guard.latency_ratio)
+
+
+def test_a_batched_change_with_a_check_has_not_regressed() -> None:
+    _guarded(guard.batched_ratio)
 
 
 # ----------------------------------------------------------------- the guard catches 2x
@@ -99,6 +104,12 @@ def test_a_2x_slower_or_bigger_once_run_is_caught(kind: str) -> None:
 def test_a_2x_slower_change_is_caught() -> None:
     normal = guard.latency_ratio()["change latency"]
     slowed = guard.latency_ratio(env=_slowed("change latency", normal.ours))
+    assert guard.regressions(slowed, RECORDED), (normal, slowed)
+
+
+def test_a_2x_slower_batched_change_is_caught() -> None:
+    normal = guard.batched_ratio()["batched change"]
+    slowed = guard.batched_ratio(env=_slowed("change latency", normal.ours))
     assert guard.regressions(slowed, RECORDED), (normal, slowed)
 
 
