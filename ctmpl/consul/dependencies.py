@@ -222,7 +222,7 @@ async def _fetch_health(
     answer = await client.get(path, params, index=index, wait=wait)
     entries = _expect(path, answer.body if answer.body is not None else [], list)
     try:
-        services = _health_services(dep, entries, answer.index)
+        services = _health_services(dep, entries, answer.index, client)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConsulProtocolError(
             f"{path}: malformed service entry ({type(exc).__name__}: {exc})", endpoint=path
@@ -234,40 +234,53 @@ async def _fetch_health(
     return Fetched.of(services, answer)
 
 
-#: The instances of each health query's last answer by fingerprint, and that answer's index.
-#: An answer mostly repeats the previous one (a change touches one instance): the unchanged
-#: instances are reused, the others converted. Weak keys: an entry lives as long as the query.
-_LAST_ANSWER: weakref.WeakKeyDictionary[Dependency, tuple[int, dict[Hashable, HealthService]]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Per client (one Consul), the instances of each health query's last answer by fingerprint
+#: and that answer's index. An answer mostly repeats the previous one (a change touches one
+#: instance): the unchanged instances are reused, the others converted. Weak keys: an entry
+#: lives as long as its client and its query.
+_LAST_ANSWER: weakref.WeakKeyDictionary[
+    object, weakref.WeakKeyDictionary[Dependency, tuple[int, dict[Hashable, HealthService]]]
+] = weakref.WeakKeyDictionary()
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _fingerprint(entry: Any) -> Hashable:
     """What tells an entry's content apart. Every write to a node, a service instance or a
     check gives it a new ``ModifyIndex`` (Consul's Raft index), so the node's, the
-    instance's and each check's identify the entry; an entry lacking one is identified by a
-    digest of its whole JSON."""
+    instance's and each check's identify the entry, with their names, addresses, port and
+    statuses besides (so that another Consul numbering the same way is not taken for this
+    one); an entry lacking an index is identified by a digest of its whole JSON."""
     try:
         node, service = entry["Node"], entry["Service"]
-        marks = [node.get("ModifyIndex"), node.get("Node"), service.get("ModifyIndex")]
-        marks.append(service.get("ID"))
+        indexes = [node.get("ModifyIndex"), service.get("ModifyIndex")]
+        marks = [node.get("Node"), node.get("Address"), service.get("ID")]
+        marks += (service.get("Address"), service.get("Port"))
         for check in entry.get("Checks") or ():
-            marks += (check.get("ModifyIndex"), check.get("CheckID"))
+            indexes.append(check.get("ModifyIndex"))
+            marks += (check.get("CheckID"), check.get("Status"))
     except (KeyError, TypeError, AttributeError):
-        marks = [None]
-    if all((type(mark) is int and mark > 0) or type(mark) is str for mark in marks):
-        return tuple(marks)
+        indexes, marks = [None], []
+    if all(type(i) is int and i > 0 for i in indexes) and all(
+        type(mark) in _SCALARS for mark in marks
+    ):
+        return (*indexes, *marks)
     return hashlib.blake2b(_ENCODER.encode(entry).encode(), digest_size=16).digest()
 
 
-def _health_services(dep: Dependency, entries: list[Any], index: int) -> list[HealthService]:
-    """``health_service_from_json`` of each entry, reusing the models of the last answer.
+def _health_services(
+    dep: Dependency, entries: list[Any], index: int, client: object
+) -> list[HealthService]:
+    """``health_service_from_json`` of each entry, reusing the models of the last answer
+    ``client`` had for ``dep``.
 
     Indexes going backwards mean another Consul (a restart, a restore): its indexes say
     nothing of what the last answer held, so nothing is reused.
     """
-    last_index, previous = _LAST_ANSWER.get(dep) or (0, {})
+    answers = _LAST_ANSWER.get(client)
+    if answers is None:
+        answers = _LAST_ANSWER[client] = weakref.WeakKeyDictionary()
+    last_index, previous = answers.get(dep) or (0, {})
     if index < last_index:
         previous = {}
     current: dict[Hashable, HealthService] = {}
@@ -279,7 +292,7 @@ def _health_services(dep: Dependency, entries: list[Any], index: int) -> list[He
             service = health_service_from_json(entry)
         current[fingerprint] = service
         services.append(service)
-    _LAST_ANSWER[dep] = (index, current)
+    answers[dep] = (index, current)
     return services
 
 
