@@ -24,16 +24,16 @@ from ctmpl.config.model import Config, TemplateConfig, WaitConfig
 from ctmpl.consul.client import ConsulClient, Observer
 from ctmpl.consul.dependencies import Dependency
 from ctmpl.dedup.manager import DedupManager
-from ctmpl.errors import CommandError, CtmplError, MissingDataError, RenderError, TemplateError
+from ctmpl.errors import CtmplError, MissingDataError, RenderError, TemplateError
 from ctmpl.exitcodes import ExitCode
 from ctmpl.funcs import default_registry
 from ctmpl.logs import event, redact, set_line_limit
 from ctmpl.output import apply as output
-from ctmpl.output import commands
 from ctmpl.output.commands import Command
 from ctmpl.output.writer import remove_leftover_temp_files
 from ctmpl.runtime import systemd
 from ctmpl.runtime.nullmetrics import real_metrics
+from ctmpl.runtime.pass_commands import run_commands
 from ctmpl.runtime.quiescence import QuiescenceTimer
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.limits import render_budget
@@ -57,9 +57,6 @@ GATHER_MAX = 0.2
 #: stay stale until some unrelated Consul change happens to arrive.
 WRITE_RETRY_BACKOFF = 0.5
 WRITE_RETRY_MAX = 30.0
-#: A command's output is logged at INFO up to this many lines of this many characters.
-OUTPUT_LINES = 20
-OUTPUT_LINE_CHARS = 500
 #: A template whose last render took less than this (and ran no program) renders on the
 #: event loop: handing it to a thread and back costs about a millisecond, more than such
 #: a render. Slower ones, and every first render, run in a worker thread.
@@ -618,54 +615,15 @@ class Runner:
             state.retry = None
 
     async def _run_commands(self, outcome: PassOutcome) -> None:
-        seen: set[Command] = set()
-        for state in outcome.written:
-            command = state.command
-            if command is None or command in seen:
-                continue
-            seen.add(command)
-            name = state.config.name
-            log.info("%s: running %s", name, command)
-            started = time.monotonic()
-            try:
-                result = await commands.run(
-                    command, self._command_env(), keep=self.config.limits.command_output
-                )
-            except CommandError as exc:
-                self.metrics.commands.labels(name, "failure").inc()
-                event(
-                    log,
-                    logging.ERROR,
-                    "command",
-                    "%s: %s",
-                    name,
-                    exc,
-                    template=name,
-                    command=str(command),
-                    exit_code=exc.returncode,
-                    error=str(exc),
-                )
-                outcome.failed = True
-                if self.config.command_error_fatal:
-                    raise
-                continue
-            finally:
-                self.metrics.command_seconds.labels(name).observe(time.monotonic() - started)
-            self.metrics.commands.labels(name, "success").inc()
-            event(
-                log,
-                logging.INFO,
-                "command",
-                "%s: command exited with status %d after %.2fs",
-                name,
-                result.returncode,
-                result.duration,
-                template=name,
-                command=str(command),
-                exit_code=result.returncode,
-                duration=round(result.duration, 3),
-            )
-            log_command_output(name, result.output, result.output_bytes)
+        written = [(state.config.name, state.command) for state in outcome.written]
+        failed = await run_commands(
+            written,
+            self._command_env(),
+            keep=self.config.limits.command_output,
+            metrics=self.metrics,
+            fatal=self.config.command_error_fatal,
+        )
+        outcome.failed = outcome.failed or failed
 
     def _command_env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -673,42 +631,6 @@ class Runner:
         if self.config.consul.token:
             env["CONSUL_HTTP_TOKEN"] = self.config.consul.token
         return env
-
-
-def log_command_output(name: str, output: str, total: int = 0) -> None:
-    """A command's output at INFO, one line each, prefixed with the template's name: at most
-    OUTPUT_LINES lines of at most OUTPUT_LINE_CHARS characters, then how many more. ``output``
-    may be the tail of ``total`` bytes (``limits.command_output``): a first line says so."""
-    kept = len(output.encode("utf-8", errors="replace"))
-    if total > kept:
-        event(
-            log,
-            logging.INFO,
-            "command_output",
-            "%s: | [%d bytes of output, the last %d follow]",
-            name,
-            total,
-            kept,
-            template=name,
-            omitted_bytes=total - kept,
-        )
-    lines = output.rstrip().splitlines()
-    for line in lines[:OUTPUT_LINES]:
-        if len(line) > OUTPUT_LINE_CHARS:
-            line = line[:OUTPUT_LINE_CHARS] + f" [{len(line) - OUTPUT_LINE_CHARS} more characters]"
-        event(log, logging.INFO, "command_output", "%s: | %s", name, line, template=name, line=line)
-    if len(lines) > OUTPUT_LINES:
-        more = len(lines) - OUTPUT_LINES
-        event(
-            log,
-            logging.INFO,
-            "command_output",
-            "%s: | [%d more lines of output not shown]",
-            name,
-            more,
-            template=name,
-            omitted_lines=more,
-        )
 
 
 def _some(deps: frozenset[Dependency], limit: int = 5) -> str:

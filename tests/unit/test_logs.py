@@ -13,8 +13,8 @@ from ctmpl.cli import main
 from ctmpl.config.model import Config, ConsulConfig, SSLConfig
 from ctmpl.errors import ConsulUnavailable
 from ctmpl.logs import event, setup_logging
+from ctmpl.runtime.pass_commands import OUTPUT_LINE_CHARS, OUTPUT_LINES, log_command_output
 from ctmpl.runtime.process import public_address
-from ctmpl.runtime.runner import OUTPUT_LINE_CHARS, OUTPUT_LINES, log_command_output
 from ctmpl.watch.policy import RetryPolicy, WatchHealth
 
 
