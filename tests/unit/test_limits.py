@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import os
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -21,7 +22,7 @@ from ctmpl.logs import set_line_limit, setup_logging
 from ctmpl.memconsul.datafile import load_data_file, parse_data
 from ctmpl.output import commands
 from ctmpl.runtime.process import make_client
-from ctmpl.runtime.runner import Runner
+from ctmpl.runtime.runner import INLINE_RENDER, Runner, TemplateState
 from ctmpl.template import limits
 from ctmpl.template.context import RenderContext, RenderResult
 from ctmpl.template.loader import parse_template
@@ -166,6 +167,52 @@ async def test_a_slow_render_does_not_block_the_event_loop(tmp_path: Path) -> No
     assert await task == ExitCode.OK
     assert (tmp_path / "out").read_text() == "done"
     assert worst < 1.0, f"the event loop stalled for {worst:.2f}s during the render"
+
+
+class _Recorded:
+    """A template that notes the thread each render runs on; it may take ``seconds`` or run a
+    program (as ``plugin`` does)."""
+
+    name = "recorded"
+    syntax = "jinja"
+
+    def __init__(self, seconds: float = 0.0, runs_program: bool = False) -> None:
+        self.seconds = seconds
+        self.runs_program = runs_program
+        self.threads: list[threading.Thread] = []
+
+    def render(self, ctx: RenderContext) -> RenderResult:
+        self.threads.append(threading.current_thread())
+        if self.runs_program:
+            limits.program_started()
+        time.sleep(self.seconds)
+        return RenderResult.of_pass(ctx, "x", None)
+
+
+async def test_quick_renders_run_on_the_event_loop_slow_ones_and_programs_in_a_thread(
+    tmp_path: Path,
+) -> None:
+    """The hand-off to a thread costs about a millisecond: a template whose last render was
+    quicker than INLINE_RENDER renders on the loop. The first render, a slow one and one that
+    ran a program (it may hang next time) go to a worker thread."""
+    data = tmp_path / "data.yaml"
+    data.write_text("kv: {}\n")
+    config = Config(
+        templates=(TemplateConfig(contents="x", destination=str(tmp_path / "out")),),
+        once=True,
+        data_file=str(data),
+    )
+    runner = Runner(config, make_client, stdout=io.StringIO(), env={})
+    loop_thread = threading.current_thread()
+    quick, slow = _Recorded(), _Recorded(seconds=2 * INLINE_RENDER)
+    program = _Recorded(runs_program=True)
+    for template in (quick, slow, program):
+        state = TemplateState(runner.templates[0].config, template, None)
+        for _ in range(3):
+            await runner._render(state)
+    assert quick.threads[0] is not loop_thread
+    assert quick.threads[1:] == [loop_thread, loop_thread]
+    assert loop_thread not in slow.threads and loop_thread not in program.threads
 
 
 # -- commands ---------------------------------------------------------------------------------
