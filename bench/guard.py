@@ -50,7 +50,7 @@ from bench.harness import (
     service_data,
     wait_all,
 )
-from bench.scenarios import LATENCY_GO, LATENCY_JINJA, SCALE_JINJA, renderers
+from bench.scenarios import LATENCY_GO, LATENCY_JINJA, SCALE_JINJA, checked_instance, renderers
 
 RECORDED = Path(__file__).with_name("recorded.json")
 PREFIX = "guard / "
@@ -268,15 +268,7 @@ def batched_ratio(
             for k in range(changes):
                 marker = f"10.200.0.1:{9000 + k};"
                 started = time.perf_counter()
-                server.register(
-                    {
-                        "ID": f"guard-{k}",
-                        "Name": "svc0007",
-                        "Address": "10.200.0.1",
-                        "Port": 9000 + k,
-                        "Check": {"TTL": "10m", "Status": "passing"},
-                    }
-                )
+                server.register(checked_instance(f"guard-{k}", k))
                 seen = wait_all(running, lambda text, m=marker: m in text)  # type: ignore[misc]
                 ours.append(seen[0] - started)
                 floor.append(seen[1] - started)

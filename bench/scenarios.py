@@ -264,6 +264,18 @@ def scale_tools(consul_template: str | None) -> list[Tool]:
     return tools
 
 
+def checked_instance(service_id: str, k: int) -> dict[str, Any]:
+    """A new instance of ``svc0007`` with a passing TTL check, on port 9000 + ``k``: its
+    line in the destination is ``10.200.0.1:{9000 + k};``."""
+    return {
+        "ID": service_id,
+        "Name": "svc0007",
+        "Address": "10.200.0.1",
+        "Port": 9000 + k,
+        "Check": {"TTL": "10m", "Status": "passing"},
+    }
+
+
 def scale(tool: Tool, services: int, idle: float, changes: int) -> dict[str, float]:
     """Connections, idle requests and CPU, peak RSS and change latency of ``tool``."""
     with devserver(service_data(services, 2)) as (server, workdir):
@@ -283,15 +295,7 @@ def scale(tool: Tool, services: int, idle: float, changes: int) -> dict[str, flo
             for k in range(changes):
                 marker = f"10.200.0.1:{9000 + k};"
                 started = time.perf_counter()
-                server.register(
-                    {
-                        "ID": f"scale-{k}",
-                        "Name": "svc0007",
-                        "Address": "10.200.0.1",
-                        "Port": 9000 + k,
-                        "Check": {"TTL": "10m", "Status": "passing"},
-                    }
-                )
+                server.register(checked_instance(f"scale-{k}", k))
                 running.wait_for(lambda text, m=marker: m in text)  # type: ignore[misc]
                 latencies.append(time.perf_counter() - started)
                 time.sleep(0.3)

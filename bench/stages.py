@@ -10,12 +10,12 @@ whole register -> rename. The stamps wrap methods and so add a few microseconds 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def _mark(step: str) -> None:
 
 def _wrap(owner: Any, name: str, before: str | None, after: str | None) -> None:
     original = getattr(owner, name)
-    if _is_coroutine(original):
+    if inspect.iscoroutinefunction(original):
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             if before:
@@ -74,12 +74,6 @@ def _wrap(owner: Any, name: str, before: str | None, after: str | None) -> None:
         return result
 
     setattr(owner, name, wrapper)
-
-
-def _is_coroutine(function: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(function)
 
 
 def install() -> None:
