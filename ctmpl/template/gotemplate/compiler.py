@@ -30,7 +30,6 @@ from ctmpl.template.gotemplate.exec import (
     MAX_EXEC_DEPTH,
     MISSING,
     ExecError,
-    Function,
     Options,
     State,
     _Break,
@@ -38,7 +37,6 @@ from ctmpl.template.gotemplate.exec import (
     _field_names,
     _holds_interfaces,
     _next,
-    _reason,
 )
 from ctmpl.template.gotemplate.nodes import (
     ActionNode,
@@ -516,21 +514,9 @@ def _function(node: IdentifierNode, cmd: Node, args: list[Node] | None) -> Comma
         argv = [expr(state, dot) for expr in exprs]
         if final is not MISSING:
             argv.append(final)
-        return _call(state, function, cmd, name, argv)
+        return state.call(function, cmd, name, argv)
 
     return run
-
-
-def _call(state: State, function: Function, node: Node, name: str, argv: list[Any]) -> Any:
-    try:
-        return function(*argv)
-    except (_Break, _Continue, ExecError):
-        raise
-    except RecursionError:
-        raise
-    except Exception as exc:
-        state.node = node
-        raise state.error(f"error calling {name}: {_reason(exc)}") from None
 
 
 def _builtin(

@@ -425,7 +425,11 @@ class State:
             builtins.check_arity(name, function, count)
         except FuncError as exc:
             raise self.error(str(exc)) from None
-        argv = self._arg_values(dot, rest, final)
+        return self.call(function, node, name, self._arg_values(dot, rest, final))
+
+    def call(self, function: Function, node: Node, name: str, argv: list[Any]) -> Any:
+        """``function(*argv)``; what it raises becomes Go's "error calling NAME" at ``node``
+        (loop control, execution errors and recursion pass through)."""
         try:
             return function(*argv)
         except (_Break, _Continue, ExecError):
