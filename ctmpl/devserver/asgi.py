@@ -3,7 +3,8 @@
 The adapter only translates: an ASGI scope and its messages become an :class:`ApiRequest`
 (the body read on demand, the client's disconnect watched while a query blocks), the
 :class:`ApiResponse` becomes the two ASGI response messages. An unexpected exception is
-answered with a plain 500 and re-raised for the server to log, as Starlette does.
+answered with a plain 500 and re-raised for the server to log, as Starlette does. The one
+thing added on the way out is gzip (:class:`Compressor`), as Consul's HTTP server adds it.
 """
 
 from __future__ import annotations
